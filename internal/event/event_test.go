@@ -10,13 +10,13 @@ import (
 
 func TestJSONUsesECSNames(t *testing.T) {
 	e := Event{
-		ID:        "x",
-		Timestamp: time.Date(2026, 11, 2, 0, 15, 1, 0, time.UTC),
-		Meta:      Meta{Module: "fortigate", Action: "deny", Outcome: OutcomeFailure, Original: "raw"},
-		Source:    Endpoint{IP: netip.MustParseAddr("10.10.1.5"), Port: 50000, Zone: "mynumber"},
+		ID:          "x",
+		Timestamp:   time.Date(2026, 11, 2, 0, 15, 1, 0, time.UTC),
+		Meta:        Meta{Module: "fortigate", Action: "deny", Outcome: OutcomeFailure, Original: "raw"},
+		Source:      Endpoint{IP: netip.MustParseAddr("10.10.1.5"), Port: 50000, Zone: "mynumber"},
 		Destination: Endpoint{IP: netip.MustParseAddr("2001:db8::1"), Port: 443, Zone: "internet"},
-		User:      User{Name: "tanaka"},
-		URL:       URL{Domain: "example.jp"},
+		User:        User{Name: "tanaka"},
+		URL:         URL{Domain: "example.jp"},
 	}
 	b, err := json.Marshal(e)
 	if err != nil {

@@ -1,0 +1,211 @@
+// Package config reads zonewatch's one configuration file (YAML). A bad file fails at start with the
+// file, the key and what is wrong; secrets can come from environment variables instead of the file.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/zonewatch/zonewatch/internal/zone"
+)
+
+// Config is the whole file. The zero value of an optional section means "use the default".
+type Config struct {
+	// Zones maps a zone name (mynumber, lgwan, internet, or an outside network) to its CIDR ranges.
+	Zones map[string]ZoneConfig `yaml:"zones"`
+	// DefaultZone names public addresses that no range covers.
+	DefaultZone string       `yaml:"default_zone"`
+	Hosts       []HostConfig `yaml:"hosts"`
+	Listeners   []Listener   `yaml:"listeners"`
+	NATS        NATS         `yaml:"nats"`
+	ClickHouse  ClickHouse   `yaml:"clickhouse"`
+	Writer      Writer       `yaml:"writer"`
+	API         API          `yaml:"api"`
+	// TimeZone is the zone of device clocks that send local time without an offset (RFC 3164).
+	TimeZone string `yaml:"time_zone"`
+}
+
+// ZoneConfig is one zone's address ranges.
+type ZoneConfig struct {
+	CIDRs       []string `yaml:"cidrs"`
+	Description string   `yaml:"description"`
+}
+
+// HostConfig is a named host: sanitisation gateway, proxy, jump host, update server …
+type HostConfig struct {
+	Name      string   `yaml:"name"`
+	Role      string   `yaml:"role"`
+	Addresses []string `yaml:"addresses"`
+}
+
+// Listener is one syslog input.
+type Listener struct {
+	Name     string `yaml:"name"`
+	Protocol string `yaml:"protocol"` // tcp, udp, tls
+	Address  string `yaml:"address"`
+	// MaxMessageBytes caps one message; longer ones are cut, kept as dead letters and counted.
+	MaxMessageBytes int `yaml:"max_message_bytes"`
+	MaxConnections  int `yaml:"max_connections"`
+	TLS             TLS `yaml:"tls"`
+}
+
+// TLS names certificate files. For a listener, CA set means client certificates are required.
+type TLS struct {
+	CA                 string `yaml:"ca"`
+	Cert               string `yaml:"cert"`
+	Key                string `yaml:"key"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+}
+
+// Enabled reports whether any TLS setting is present.
+func (t TLS) Enabled() bool { return t.CA != "" || t.Cert != "" || t.InsecureSkipVerify }
+
+// NATS is either an embedded server (the default) or an external cluster (URLs set).
+type NATS struct {
+	URLs            []string     `yaml:"urls"`
+	CredentialsFile string       `yaml:"credentials_file"`
+	User            string       `yaml:"user"`
+	Password        string       `yaml:"password"` // or ZONEWATCH_NATS_PASSWORD
+	Token           string       `yaml:"token"`    // or ZONEWATCH_NATS_TOKEN
+	TLS             TLS          `yaml:"tls"`
+	Embedded        EmbeddedNATS `yaml:"embedded"`
+	Stream          StreamLimits `yaml:"stream"`
+	AckWait         Duration     `yaml:"ack_wait"`
+}
+
+// EmbeddedNATS configures the in-process nats-server.
+type EmbeddedNATS struct {
+	DataDir string `yaml:"data_dir"`
+	Listen  string `yaml:"listen"`
+}
+
+// StreamLimits bound the events stream on disk.
+type StreamLimits struct {
+	MaxBytes int64    `yaml:"max_bytes"`
+	MaxAge   Duration `yaml:"max_age"`
+	Replicas int      `yaml:"replicas"`
+}
+
+// ClickHouse is either the embedded engine (the default) or an external server (Addr set).
+type ClickHouse struct {
+	Addr     []string           `yaml:"addr"`
+	Database string             `yaml:"database"`
+	Username string             `yaml:"username"`
+	Password string             `yaml:"password"` // or ZONEWATCH_CLICKHOUSE_PASSWORD
+	TLS      TLS                `yaml:"tls"`
+	Embedded EmbeddedClickHouse `yaml:"embedded"`
+}
+
+// EmbeddedClickHouse configures the ClickHouse child process.
+type EmbeddedClickHouse struct {
+	DataDir  string `yaml:"data_dir"`
+	Library  string `yaml:"library"` // libchdb.so; or ZONEWATCH_CHDB_LIB
+	TCPPort  int    `yaml:"tcp_port"`
+	HTTPPort int    `yaml:"http_port"`
+}
+
+// Writer tunes the JetStream → ClickHouse writer.
+type Writer struct {
+	BatchSize     int      `yaml:"batch_size"`
+	FlushInterval Duration `yaml:"flush_interval"`
+}
+
+// API is the HTTP API and /metrics.
+type API struct {
+	Listen string `yaml:"listen"`
+}
+
+// Error is a configuration error: which file, which key, what is wrong.
+type Error struct {
+	File, Key, Problem string
+}
+
+func (e *Error) Error() string {
+	if e.Key == "" {
+		return fmt.Sprintf("config %s: %s", e.File, e.Problem)
+	}
+	return fmt.Sprintf("config %s: %s: %s", e.File, e.Key, e.Problem)
+}
+
+// Load reads, defaults, overrides from the environment and validates a file. An empty path gives the
+// defaults alone (the quick start's configuration).
+func Load(path string, getenv func(string) string) (*Config, error) {
+	c := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, &Error{File: path, Problem: fmt.Sprintf("cannot read: %v", err)}
+		}
+		if err := yaml.NewDecoder(bytes.NewReader(b), yaml.DisallowUnknownField()).Decode(c); err != nil {
+			return nil, &Error{File: path, Problem: yaml.FormatError(err, false, true)}
+		}
+	}
+	c.applyEnv(getenv)
+	if err := c.Validate(); err != nil {
+		var ce *Error
+		if errors.As(err, &ce) {
+			ce.File = path
+			if path == "" {
+				ce.File = "(defaults)"
+			}
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) applyEnv(getenv func(string) string) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	set := func(dst *string, name string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	set(&c.ClickHouse.Password, "ZONEWATCH_CLICKHOUSE_PASSWORD")
+	set(&c.NATS.Password, "ZONEWATCH_NATS_PASSWORD")
+	set(&c.NATS.Token, "ZONEWATCH_NATS_TOKEN")
+	set(&c.ClickHouse.Embedded.Library, "ZONEWATCH_CHDB_LIB")
+}
+
+// ZoneMap builds the classifier the configuration describes.
+func (c *Config) ZoneMap() (*zone.Map, error) {
+	opts := zone.Options{Zones: map[string][]netip.Prefix{}, Default: c.DefaultZone}
+	for name, z := range c.Zones {
+		for i, s := range z.CIDRs {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return nil, &Error{Key: fmt.Sprintf("zones.%s.cidrs[%d]", name, i), Problem: fmt.Sprintf("%q is not a CIDR range (want e.g. 10.10.0.0/16 or 2001:db8::/48)", s)}
+			}
+			opts.Zones[name] = append(opts.Zones[name], p)
+		}
+	}
+	for i, h := range c.Hosts {
+		host := zone.Host{Name: h.Name, Role: h.Role}
+		for j, s := range h.Addresses {
+			a, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, &Error{Key: fmt.Sprintf("hosts[%d].addresses[%d]", i, j), Problem: fmt.Sprintf("%q is not an IP address", s)}
+			}
+			host.Addresses = append(host.Addresses, a)
+		}
+		opts.Hosts = append(opts.Hosts, host)
+	}
+	m, err := zone.New(opts)
+	if err != nil {
+		return nil, &Error{Key: "zones", Problem: err.Error()}
+	}
+	return m, nil
+}
+
+// EmbeddedNATS reports whether zonewatch runs its own NATS server.
+func (c *Config) EmbeddedNATS() bool { return len(c.NATS.URLs) == 0 }
+
+// EmbeddedClickHouse reports whether zonewatch runs its own ClickHouse.
+func (c *Config) EmbeddedClickHouse() bool { return len(c.ClickHouse.Addr) == 0 }

@@ -1,0 +1,77 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"time"
+)
+
+// Validate checks the configuration and fills the defaults that depend on other keys.
+func (c *Config) Validate() error {
+	if len(c.Zones) == 0 {
+		return &Error{Key: "zones", Problem: "no zones: name at least mynumber, lgwan and internet with their CIDR ranges"}
+	}
+	if _, err := c.ZoneMap(); err != nil {
+		return err
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		return &Error{Key: "time_zone", Problem: fmt.Sprintf("%q is not a time zone (want e.g. Asia/Tokyo)", c.TimeZone)}
+	}
+	names := map[string]bool{}
+	for i := range c.Listeners {
+		l := &c.Listeners[i]
+		key := fmt.Sprintf("listeners[%d]", i)
+		if l.Name == "" {
+			return &Error{Key: key + ".name", Problem: "missing: give each listener a name (it labels metrics and dead letters)"}
+		}
+		if names[l.Name] {
+			return &Error{Key: key + ".name", Problem: fmt.Sprintf("%q is used twice", l.Name)}
+		}
+		names[l.Name] = true
+		switch l.Protocol {
+		case "tcp", "udp":
+		case "tls":
+			if l.TLS.Cert == "" || l.TLS.Key == "" {
+				return &Error{Key: key + ".tls", Problem: "a tls listener needs cert and key files"}
+			}
+		default:
+			return &Error{Key: key + ".protocol", Problem: fmt.Sprintf("%q is not one of tcp, udp, tls", l.Protocol)}
+		}
+		if _, _, err := net.SplitHostPort(l.Address); err != nil {
+			return &Error{Key: key + ".address", Problem: fmt.Sprintf("%q is not host:port", l.Address)}
+		}
+		if l.MaxMessageBytes == 0 {
+			l.MaxMessageBytes = DefaultMaxMessage
+		}
+		if l.MaxMessageBytes < 480 {
+			return &Error{Key: key + ".max_message_bytes", Problem: fmt.Sprintf("%d is below the 480 bytes every syslog receiver must accept (RFC 5424 §6.1)", l.MaxMessageBytes)}
+		}
+		if l.MaxConnections == 0 {
+			l.MaxConnections = DefaultMaxConnections
+		}
+	}
+	if c.EmbeddedNATS() && c.NATS.Embedded.DataDir == "" {
+		return &Error{Key: "nats.embedded.data_dir", Problem: "missing: the embedded NATS server needs a directory for JetStream"}
+	}
+	if c.ClickHouse.Database == "" {
+		return &Error{Key: "clickhouse.database", Problem: "missing"}
+	}
+	if c.EmbeddedClickHouse() && c.ClickHouse.Embedded.DataDir == "" {
+		return &Error{Key: "clickhouse.embedded.data_dir", Problem: "missing: the embedded ClickHouse needs a data directory"}
+	}
+	if c.ClickHouse.Embedded.Library == "" {
+		c.ClickHouse.Embedded.Library = DefaultChdbLibrary()
+	}
+	for key, d := range map[string]Duration{"writer.flush_interval": c.Writer.FlushInterval, "nats.ack_wait": c.NATS.AckWait, "nats.stream.max_age": c.NATS.Stream.MaxAge} {
+		if err := d.check(key); err != nil {
+			return err
+		}
+	}
+	if c.Writer.BatchSize <= 0 {
+		return &Error{Key: "writer.batch_size", Problem: fmt.Sprintf("%d: must be positive", c.Writer.BatchSize)}
+	}
+	if c.Writer.FlushInterval.Duration <= 0 {
+		return &Error{Key: "writer.flush_interval", Problem: "must be a positive duration such as 1s"}
+	}
+	return nil
+}
