@@ -1,0 +1,83 @@
+package natsbus
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// ConnOptions say how to reach NATS.
+type ConnOptions struct {
+	URLs            []string
+	Name            string // client name, shown in the server's connection list
+	CredentialsFile string
+	User, Password  string
+	Token           string
+	TLS             *tls.Config
+	Logger          *slog.Logger
+}
+
+// Connect opens a connection that reconnects forever: a NATS outage must slow zonewatch down, not stop it.
+func Connect(opts ConnOptions) (*nats.Conn, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	no := []nats.Option{
+		nats.Name(opts.Name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(500 * time.Millisecond),
+		nats.ReconnectBufSize(64 << 20),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("NATS disconnected", "err", err) }),
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS reconnected", "url", c.ConnectedUrl()) }),
+	}
+	if opts.CredentialsFile != "" {
+		no = append(no, nats.UserCredentials(opts.CredentialsFile))
+	}
+	if opts.User != "" {
+		no = append(no, nats.UserInfo(opts.User, opts.Password))
+	}
+	if opts.Token != "" {
+		no = append(no, nats.Token(opts.Token))
+	}
+	if opts.TLS != nil {
+		no = append(no, nats.Secure(opts.TLS))
+	}
+	url := strings.Join(opts.URLs, ",")
+	nc, err := nats.Connect(url, no...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
+	}
+	return nc, nil
+}
+
+// TLSConfig builds a client or server TLS configuration from PEM files; empty names are left out.
+func TLSConfig(caFile, certFile, keyFile string, insecure bool) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure} //nolint:gosec // operator's explicit choice
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("read CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA file %s holds no PEM certificate", caFile)
+		}
+		cfg.RootCAs = pool
+		cfg.ClientCAs = pool
+	}
+	if certFile != "" || keyFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("load certificate %s / key %s: %w", certFile, keyFile, err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}
