@@ -1,0 +1,76 @@
+package parse
+
+import "strings"
+
+// appFormats is the built-in table of syslog app names (lower-case) and the format they send. It is built
+// fresh for each Parsers so that Options.AppNames can add to it without shared state.
+func appFormats() map[string]string {
+	return map[string]string{
+		"sshd":            FormatSSHD,
+		"sshd-session":    FormatSSHD,
+		"kernel":          FormatIPTables,
+		"squid":           FormatSquid,
+		"(squid-1)":       FormatSquid,
+		"squid-1":         FormatSquid,
+		"ifilter":         FormatIFilter,
+		"i-filter":        FormatIFilter,
+		"if_proxy":        FormatIFilter,
+		"intersafe":       FormatInterSafe,
+		"fortigate":       FormatFortiGate,
+		"gateway":         FormatGateway,
+		"mail-sanitizer":  FormatGateway,
+		"file-sanitizer":  FormatGateway,
+		"screen-transfer": FormatGateway,
+		"sanitizer":       FormatGateway,
+		"mailgw":          FormatGateway,
+		"mail-gw":         FormatGateway,
+		"filegw":          FormatGateway,
+		"file-gw":         FormatGateway,
+		"screengw":        FormatGateway,
+		"screen-gw":       FormatGateway,
+	}
+}
+
+// appFormat looks an app name up without caring for case; it allocates only for a mixed-case name.
+func (p *Parsers) appFormat(app string) string {
+	if app == "" || app == "-" {
+		return ""
+	}
+	if f, ok := p.apps[app]; ok {
+		return f
+	}
+	if f, ok := p.apps[strings.ToLower(app)]; ok {
+		return f
+	}
+	return ""
+}
+
+// sniff guesses a format from the content, cheapest and most specific tests first. "" means no guess.
+func sniff(body string) string {
+	if strings.HasPrefix(body, "gw=") || strings.Contains(body, " gw=") {
+		return FormatGateway
+	}
+	if strings.Contains(body, "logid=") && strings.Contains(body, "type=") {
+		return FormatFortiGate
+	}
+	if strings.Contains(body, " SRC=") && strings.Contains(body, " DST=") && strings.Contains(body, "PROTO=") {
+		return FormatIPTables
+	}
+	if isEpoch(firstWord(body)) && countFields(body) == 10 {
+		return FormatSquid
+	}
+	return ""
+}
+
+// countFields counts runs of non-space characters.
+func countFields(s string) int {
+	n, in := 0, false
+	for i := 0; i < len(s); i++ {
+		sp := s[i] == ' ' || s[i] == '\t'
+		if !sp && !in {
+			n++
+		}
+		in = !sp
+	}
+	return n
+}

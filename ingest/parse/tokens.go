@@ -1,0 +1,84 @@
+package parse
+
+// splitFields splits a space-delimited log line into dst and returns how many fields it found.
+//
+// Fields are separated by runs of spaces or tabs. A field that starts with '"' runs to the next '"' that is
+// not preceded by a backslash and is followed by a separator or the end of the line; one that starts with
+// '[' runs to the next ']'. The quotes and brackets are not part of the field; escapes inside quotes are
+// left as they are. When the line has more fields than dst holds and rest is true, the last field is the
+// rest of the line; when rest is false the extra fields are counted but not stored, so the caller can tell.
+// ok is false for an unterminated quote or bracket.
+func splitFields(line string, dst []string, rest bool) (n int, ok bool) {
+	i := 0
+	for {
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+		if i >= len(line) {
+			return n, true
+		}
+		if rest && n == len(dst)-1 && len(dst) > 0 {
+			j := len(line)
+			for j > i && (line[j-1] == ' ' || line[j-1] == '\t') {
+				j--
+			}
+			dst[n] = line[i:j]
+			return n + 1, true
+		}
+		var f string
+		switch line[i] {
+		case '"':
+			j := i + 1
+			for {
+				if j >= len(line) {
+					return n, false
+				}
+				if line[j] == '\\' {
+					j += 2
+					continue
+				}
+				if line[j] == '"' && (j+1 == len(line) || line[j+1] == ' ' || line[j+1] == '\t') {
+					break
+				}
+				j++
+			}
+			f, i = line[i+1:j], j+1
+		case '[':
+			j := i + 1
+			for j < len(line) && line[j] != ']' {
+				j++
+			}
+			if j >= len(line) {
+				return n, false
+			}
+			f, i = line[i+1:j], j+1
+		default:
+			j := i
+			for j < len(line) && line[j] != ' ' && line[j] != '\t' {
+				j++
+			}
+			f, i = line[i:j], j
+		}
+		if n < len(dst) {
+			dst[n] = f
+		}
+		n++
+	}
+}
+
+// nextWord returns the first space-delimited word of s and what follows it (leading spaces dropped).
+func nextWord(s string) (word, after string) {
+	i := 0
+	for i < len(s) && s[i] == ' ' {
+		i++
+	}
+	j := i
+	for j < len(s) && s[j] != ' ' {
+		j++
+	}
+	k := j
+	for k < len(s) && s[k] == ' ' {
+		k++
+	}
+	return s[i:j], s[k:]
+}
