@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The quick start: installs what is missing, starts the embedded ClickHouse and zonewatch with an embedded
+# NATS JetStream, replays a realistic day of logs from all three zones, tells you where to look, and stays
+# in the foreground until Ctrl-C, which stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./deploy/setup.sh
+export PATH="/usr/local/go/bin:$PATH"
+
+DATA="${ZONEWATCH_QUICKSTART_DATA:-data/quickstart}"
+mkdir -p "$DATA"
+say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+
+say "Building zonewatch"
+go build -o bin/zonewatch .
+
+cat > "$DATA/zonewatch.yaml" <<YAML
+# quick-start configuration: deploy/zonewatch.example.yaml explains every key
+nats:
+  embedded: {data_dir: $DATA/nats, listen: 127.0.0.1:14222}
+clickhouse:
+  embedded: {data_dir: $DATA/clickhouse, tcp_port: 19000, http_port: 18123}
+hosts:
+  - {name: gw-mail,     role: sanitizer, addresses: [10.20.0.10, 10.30.0.10]}
+  - {name: gw-file,     role: sanitizer, addresses: [10.20.0.11, 10.30.0.11]}
+  - {name: gw-screen,   role: sanitizer, addresses: [10.20.0.12, 10.30.0.12]}
+  - {name: proxy-cloud, role: proxy,     addresses: [10.30.0.5]}
+YAML
+
+say "Starting zonewatch (embedded ClickHouse 26.7 + embedded NATS JetStream)"
+rm -f "$DATA/ready.json"
+bin/zonewatch serve --config "$DATA/zonewatch.yaml" --ready-file "$DATA/ready.json" 2> "$DATA/zonewatch.log" &
+ZW=$!
+cleanup() {
+  say "Stopping zonewatch (flushing what it accepted)"
+  kill -TERM "$ZW" 2>/dev/null || true
+  wait "$ZW" 2>/dev/null || true
+  echo "Stopped. Data stays in $DATA; delete that folder to start afresh."
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+for _ in $(seq 1 120); do
+  [ -s "$DATA/ready.json" ] && break
+  kill -0 "$ZW" 2>/dev/null || { echo "zonewatch exited; its log:"; tail -30 "$DATA/zonewatch.log"; exit 1; }
+  sleep 0.5
+done
+[ -s "$DATA/ready.json" ] || { echo "zonewatch did not become ready in 60 s; its log:"; tail -30 "$DATA/zonewatch.log"; exit 1; }
+
+q() { curl -sS --fail-with-body 'http://127.0.0.1:18123/' --data-binary "$1"; }
+before=$(q "SELECT count() FROM zonewatch.events")
+
+DAY="${ZONEWATCH_QUICKSTART_DAY:-2026-11-02}"
+say "Replaying one simulated day ($DAY, Asia/Tokyo) of the three zones' logs over TCP syslog"
+bin/zonewatch simulate --seed 42 --from "${DAY}T00:00:00+09:00" --to "${DAY}T23:59:59+09:00" \
+  --tcp 127.0.0.1:5514 --framing octet --truth "$DATA/ground-truth.jsonl"
+
+say "Waiting for the events to reach ClickHouse"
+last=-1
+for _ in $(seq 1 60); do
+  n=$(q "SELECT count() FROM zonewatch.events")
+  [ "$n" = "$last" ] && [ "$n" != "$before" ] && break
+  last=$n; sleep 1
+done
+
+say "Events stored, by source and destination zone"
+q "SELECT source_zone AS src, destination_zone AS dst, count() AS events, countIf(outcome = 'failure') AS denied
+   FROM zonewatch.events GROUP BY src, dst ORDER BY events DESC LIMIT 20 FORMAT PrettyCompactMonoBlock"
+say "Cross-zone attempts out of mynumber (the policy allows none)"
+q "SELECT timestamp, observer_host, source_ip, destination_ip, destination_port, destination_zone, action
+   FROM zonewatch.events WHERE source_zone = 'mynumber' AND cross_zone ORDER BY timestamp LIMIT 10 FORMAT PrettyCompactMonoBlock"
+
+cat <<TXT
+
+Where to look next
+  ClickHouse SQL over HTTP:  curl 'http://127.0.0.1:18123/' --data-binary 'SELECT count() FROM zonewatch.events'
+  ClickHouse native:         127.0.0.1:19000 (database zonewatch, user default, no password)
+  Metrics (Prometheus):      http://127.0.0.1:7480/metrics
+  Send your own syslog:      logger --server 127.0.0.1 --port 5514 --tcp --rfc5424 --octet-count 'hello'
+  Labelled incidents:        $DATA/ground-truth.jsonl
+  zonewatch's log:           $DATA/zonewatch.log
+
+zonewatch keeps running; press Ctrl-C to stop it.
+TXT
+wait "$ZW"

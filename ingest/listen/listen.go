@@ -1,0 +1,214 @@
+// Package listen runs syslog listeners: UDP, TCP and TLS (RFC 5425), many senders at once, with a limit on
+// message length and on connections, counted when they bite.
+package listen
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/zonewatch/zonewatch/ingest/framing"
+	"github.com/zonewatch/zonewatch/ingest/pipeline"
+)
+
+// Sink takes the messages of one connection (or of the UDP socket) in order. It need not be safe for
+// concurrent use: each connection gets its own. Message may block; that slows the sender down.
+type Sink interface {
+	Message(ctx context.Context, peer netip.Addr, msg []byte, tooLong bool) error
+}
+
+// Options configure a Listener.
+type Options struct {
+	Name            string
+	Protocol        string // tcp, udp, tls
+	Address         string
+	MaxMessageBytes int
+	MaxConnections  int
+	TLS             *tls.Config // for tls
+	NewSink         func() Sink
+	Metrics         *pipeline.Metrics
+	Logger          *slog.Logger
+}
+
+// Listener is a bound syslog listener.
+type Listener struct {
+	o      Options
+	ln     net.Listener
+	pc     net.PacketConn
+	conns  chan struct{}
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	active map[net.Conn]struct{}
+}
+
+// Listen binds the address now, so that a taken port fails at start.
+func Listen(o Options) (*Listener, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Metrics == nil {
+		o.Metrics = pipeline.NewMetrics(nil)
+	}
+	l := &Listener{o: o, conns: make(chan struct{}, max(o.MaxConnections, 1)), active: map[net.Conn]struct{}{}}
+	var err error
+	switch o.Protocol {
+	case "udp":
+		l.pc, err = net.ListenPacket("udp", o.Address)
+	case "tcp":
+		l.ln, err = net.Listen("tcp", o.Address)
+	case "tls":
+		if o.TLS == nil {
+			return nil, fmt.Errorf("listener %s: tls needs a certificate", o.Name)
+		}
+		l.ln, err = tls.Listen("tcp", o.Address, o.TLS)
+	default:
+		return nil, fmt.Errorf("listener %s: unknown protocol %q", o.Name, o.Protocol)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listener %s: %w (is another program on %s? change listeners[].address)", o.Name, err, o.Address)
+	}
+	return l, nil
+}
+
+// Addr is the bound address.
+func (l *Listener) Addr() net.Addr {
+	if l.pc != nil {
+		return l.pc.LocalAddr()
+	}
+	return l.ln.Addr()
+}
+
+// Serve runs until ctx ends, then closes the socket and waits for open connections to finish the message
+// they are in (their senders see the connection close).
+func (l *Listener) Serve(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, l.close)
+	defer stop()
+	var err error
+	if l.pc != nil {
+		err = l.serveUDP(ctx)
+	} else {
+		err = l.serveStream(ctx)
+	}
+	l.wg.Wait()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func (l *Listener) close() {
+	if l.pc != nil {
+		_ = l.pc.Close()
+		return
+	}
+	_ = l.ln.Close()
+	l.mu.Lock()
+	for c := range l.active {
+		_ = c.Close()
+	}
+	l.mu.Unlock()
+}
+
+func (l *Listener) serveStream(ctx context.Context) error {
+	for {
+		c, err := l.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			l.o.Logger.Warn("accept failed", "listener", l.o.Name, "err", err)
+			continue
+		}
+		select {
+		case l.conns <- struct{}{}:
+		default:
+			l.o.Metrics.Limited.WithLabelValues(l.o.Name, "max_connections").Inc()
+			l.o.Logger.Warn("connection refused: max_connections reached", "listener", l.o.Name, "peer", c.RemoteAddr().String(), "max", l.o.MaxConnections)
+			_ = c.Close()
+			continue
+		}
+		l.mu.Lock()
+		l.active[c] = struct{}{}
+		l.mu.Unlock()
+		l.wg.Add(1)
+		go l.serveConn(ctx, c)
+	}
+}
+
+func (l *Listener) serveConn(ctx context.Context, c net.Conn) {
+	defer func() {
+		_ = c.Close()
+		l.mu.Lock()
+		delete(l.active, c)
+		l.mu.Unlock()
+		<-l.conns
+		l.wg.Done()
+	}()
+	peer := addrOf(c.RemoteAddr())
+	sink := l.o.NewSink()
+	r := framing.NewReader(c, l.o.MaxMessageBytes)
+	for {
+		msg, err := r.Next()
+		tooLong := errors.Is(err, framing.ErrTooLong)
+		if err != nil && !tooLong {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				l.o.Logger.Warn("connection closed on a framing error", "listener", l.o.Name, "peer", peer, "err", err)
+				l.o.Metrics.Failed.WithLabelValues(l.o.Name, "framing").Inc()
+			}
+			return
+		}
+		if tooLong {
+			l.o.Metrics.Limited.WithLabelValues(l.o.Name, "max_message_bytes").Inc()
+		}
+		l.o.Metrics.Received.WithLabelValues(l.o.Name).Inc()
+		l.o.Metrics.Bytes.WithLabelValues(l.o.Name).Add(float64(len(msg)))
+		if err := sink.Message(ctx, peer, msg, tooLong); err != nil {
+			l.o.Logger.Error("message not accepted", "listener", l.o.Name, "err", err)
+			return
+		}
+	}
+}
+
+func (l *Listener) serveUDP(ctx context.Context) error {
+	sink := l.o.NewSink()
+	buf := make([]byte, 65536)
+	for {
+		n, from, err := l.pc.ReadFrom(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return fmt.Errorf("listener %s: %w", l.o.Name, err)
+		}
+		msg := buf[:n]
+		for len(msg) > 0 && (msg[len(msg)-1] == '\n' || msg[len(msg)-1] == 0) {
+			msg = msg[:len(msg)-1]
+		}
+		tooLong := len(msg) > l.o.MaxMessageBytes
+		if tooLong {
+			msg = msg[:l.o.MaxMessageBytes]
+			l.o.Metrics.Limited.WithLabelValues(l.o.Name, "max_message_bytes").Inc()
+		}
+		l.o.Metrics.Received.WithLabelValues(l.o.Name).Inc()
+		l.o.Metrics.Bytes.WithLabelValues(l.o.Name).Add(float64(n))
+		if err := sink.Message(ctx, addrOf(from), msg, tooLong); err != nil {
+			l.o.Logger.Error("message not accepted", "listener", l.o.Name, "err", err)
+		}
+	}
+}
+
+func addrOf(a net.Addr) netip.Addr {
+	if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
+// Name is the listener's name from the configuration.
+func (l *Listener) Name() string { return l.o.Name }

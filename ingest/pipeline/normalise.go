@@ -1,0 +1,111 @@
+// Package pipeline turns received messages into normalised, zone-tagged events and publishes them to
+// JetStream: the part of ingest between the listeners and NATS.
+package pipeline
+
+import (
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/zonewatch/zonewatch/ingest/envelope"
+	"github.com/zonewatch/zonewatch/ingest/parse"
+	"github.com/zonewatch/zonewatch/internal/event"
+	"github.com/zonewatch/zonewatch/internal/zone"
+)
+
+// Normaliser parses one message into an event. It is not safe for concurrent use: each connection or
+// listener goroutine has its own (they share the zone map and the parsers, which are read-only).
+type Normaliser struct {
+	env     *envelope.Parser
+	parsers *parse.Parsers
+	zones   *zone.Map
+	loc     *time.Location
+	now     func() time.Time
+}
+
+// NormaliserOptions configure a Normaliser.
+type NormaliserOptions struct {
+	Zones    *zone.Map
+	Parsers  *parse.Parsers
+	Location *time.Location // of device clocks without an offset
+	Now      func() time.Time
+}
+
+// NewNormaliser makes a Normaliser.
+func NewNormaliser(o NormaliserOptions) *Normaliser {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	return &Normaliser{
+		env:     envelope.New(envelope.Options{Location: o.Location, Now: o.Now}),
+		parsers: o.Parsers, zones: o.Zones, loc: o.Location, now: o.Now,
+	}
+}
+
+// ErrNoEnvelope marks a message that is not syslog at all: it goes to the dead letters.
+var ErrNoEnvelope = errors.New("not a syslog message")
+
+// Syslog normalises one syslog message received on a listener from a peer. A message whose envelope cannot
+// be read returns ErrNoEnvelope (wrapped with the reason) and an event that still carries the raw line. A
+// message whose body no parser understands is an event with parse status "envelope" and the reason.
+func (n *Normaliser) Syslog(listener string, peer netip.Addr, raw []byte) (event.Event, error) {
+	now := n.now()
+	e := event.Event{ID: event.NewID(now), Timestamp: now.UTC()}
+	e.Meta.Ingested = now.UTC()
+	e.Meta.Original = string(raw)
+	e.Log.Listener = listener
+	e.Observer.IP = peer.Unmap()
+	env, err := n.env.Parse(raw)
+	if err != nil {
+		e.Log.ParseStatus = event.ParseFailed
+		e.Log.ParseError = err.Error()
+		e.Meta.Module = "syslog"
+		n.Tag(&e)
+		return e, errors.Join(ErrNoEnvelope, err)
+	}
+	if !env.Timestamp.IsZero() {
+		e.Timestamp = env.Timestamp
+	}
+	e.Observer.Hostname = env.Hostname
+	e.Process.Name = env.AppName
+	e.Meta.Severity = env.Severity
+	e.Log.Facility = env.Facility
+	e.Message = env.Body
+	if env.Charset != "" {
+		e.Labels = map[string]string{"charset": env.Charset}
+	}
+	format, perr := n.parsers.Parse(parse.Input{AppName: env.AppName, Hostname: env.Hostname, Body: env.Body, Received: now, Loc: n.loc}, &e)
+	e.Meta.Module = format
+	e.Log.ParseStatus = event.ParseOK
+	if perr != nil {
+		e.Log.ParseStatus = event.ParseEnvelope
+		e.Log.ParseError = perr.Error()
+	}
+	n.Tag(&e)
+	return e, nil
+}
+
+// Tag fills the zones and named hosts of source, destination and observer, and whether the flow crosses
+// zones. It runs once, here, so that rules and dashboards never recompute it.
+func (n *Normaliser) Tag(e *event.Event) {
+	tagEndpoint(n.zones, &e.Source)
+	tagEndpoint(n.zones, &e.Destination)
+	if e.Observer.IP.IsValid() {
+		e.Observer.Zone = n.zones.Zone(e.Observer.IP)
+	}
+	e.Meta.CrossZone = zone.Crosses(e.Source.Zone, e.Destination.Zone)
+}
+
+func tagEndpoint(m *zone.Map, ep *event.Endpoint) {
+	if !ep.IP.IsValid() {
+		return
+	}
+	ep.IP = ep.IP.Unmap()
+	ep.Zone = m.Zone(ep.IP)
+	if h, ok := m.Host(ep.IP); ok {
+		ep.Host = h.Name
+	}
+}

@@ -1,0 +1,156 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/zonewatch/zonewatch/ingest/listen"
+	"github.com/zonewatch/zonewatch/ingest/parse"
+	"github.com/zonewatch/zonewatch/ingest/pipeline"
+	"github.com/zonewatch/zonewatch/ingest/writer"
+	"github.com/zonewatch/zonewatch/internal/config"
+)
+
+func newServe(g *globals) *cobra.Command {
+	var ready string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the pipeline: syslog listeners → NATS JetStream → ClickHouse, with /metrics",
+		Long: `Run the pipeline until SIGINT or SIGTERM. With no nats.urls an embedded NATS JetStream server runs
+inside zonewatch; with no clickhouse.addr the embedded ClickHouse runs as a child process. On SIGTERM the
+listeners close, every message already accepted is flushed to JetStream, and what the writer had not yet
+stored stays there for the next start.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(g.config, nil)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), cfg, g.logger(), ready)
+		},
+	}
+	cmd.Flags().StringVar(&ready, "ready-file", "", "write the bound addresses to this file once everything is listening (for scripts and tests)")
+	return cmd
+}
+
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile string) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	chConn, emb, stopCH, err := openClickHouse(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopCH()
+	_, js, stopNATS, err := openNATS(ctx, cfg, log, "zonewatch-serve")
+	if err != nil {
+		return err
+	}
+	defer stopNATS()
+
+	zones, err := cfg.ZoneMap()
+	if err != nil {
+		return err
+	}
+	parsers, err := parse.New(parse.Options{})
+	if err != nil {
+		return err
+	}
+	loc, _ := time.LoadLocation(cfg.TimeZone)
+	metrics := pipeline.NewMetrics(reg)
+	pub := pipeline.NewPublisher(pipeline.PublisherOptions{JS: js, Metrics: metrics, Logger: log})
+	ing := pipeline.NewIngestor(pipeline.NormaliserOptions{Zones: zones, Parsers: parsers, Location: loc}, pub, metrics)
+
+	var listeners []*listen.Listener
+	for _, lc := range cfg.Listeners {
+		l, err := listen.Listen(listen.Options{Name: lc.Name, Protocol: lc.Protocol, Address: lc.Address,
+			MaxMessageBytes: lc.MaxMessageBytes, MaxConnections: lc.MaxConnections,
+			NewSink: func() listen.Sink { return ing.Sink(lc.Name) }, Metrics: metrics, Logger: log})
+		if err != nil {
+			return err
+		}
+		listeners = append(listeners, l)
+		log.Info("listening for syslog", "listener", lc.Name, "protocol", lc.Protocol, "address", l.Addr().String())
+	}
+
+	w, err := writer.New(ctx, writer.Options{JS: js, CH: chConn, Database: cfg.ClickHouse.Database,
+		BatchSize: cfg.Writer.BatchSize, FlushInterval: cfg.Writer.FlushInterval.Duration, Logger: log, Registerer: reg})
+	if err != nil {
+		return err
+	}
+
+	api, err := net.Listen("tcp", cfg.API.Listen)
+	if err != nil {
+		return fmt.Errorf("api.listen %s: %w", cfg.API.Listen, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := chConn.Ping(r.Context()); err != nil {
+			http.Error(w, "clickhouse: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("HTTP API and /metrics", "address", api.Addr().String())
+
+	// Listeners stop first (on ctx), the writer last, so that what is accepted is in JetStream before exit.
+	listenCtx, stopListening := context.WithCancel(context.Background())
+	writerCtx, stopWriter := context.WithCancel(context.Background())
+	defer stopListening()
+	defer stopWriter()
+	var wg sync.WaitGroup
+	errc := make(chan error, len(listeners)+2)
+	for _, l := range listeners {
+		wg.Add(1)
+		go func() { defer wg.Done(); errc <- l.Serve(listenCtx) }()
+	}
+	writerDone := make(chan struct{})
+	go func() { defer close(writerDone); errc <- w.Run(writerCtx) }()
+	go func() {
+		if err := httpSrv.Serve(api); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	if readyFile != "" {
+		if err := writeReady(readyFile, listeners, api.Addr(), emb); err != nil {
+			return err
+		}
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("stopping: closing listeners, flushing to JetStream")
+	case runErr = <-errc:
+		log.Error("stopping after an error", "err", runErr)
+	}
+	stopListening()
+	wg.Wait()
+	fctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	if err := pub.Flush(fctx); err != nil {
+		log.Error("some accepted messages could not be stored in JetStream", "err", err)
+	}
+	cancel()
+	// Give the writer one flush interval to store what just arrived; the rest waits in JetStream.
+	time.Sleep(cfg.Writer.FlushInterval.Duration + 200*time.Millisecond)
+	stopWriter()
+	<-writerDone
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_ = httpSrv.Shutdown(sctx)
+	cancel()
+	log.Info("stopped")
+	return runErr
+}

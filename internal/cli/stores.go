@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/zonewatch/zonewatch/internal/clickhouse"
+	"github.com/zonewatch/zonewatch/internal/config"
+	"github.com/zonewatch/zonewatch/internal/natsbus"
+)
+
+// openClickHouse starts the embedded ClickHouse when the configuration names no server, connects, and
+// applies the migrations. stop releases what it started.
+func openClickHouse(ctx context.Context, cfg *config.Config, log *slog.Logger) (conn driver.Conn, emb *clickhouse.Embedded, stop func(), err error) {
+	addrs := cfg.ClickHouse.Addr
+	stop = func() {}
+	if cfg.EmbeddedClickHouse() {
+		dir, _ := filepath.Abs(cfg.ClickHouse.Embedded.DataDir)
+		emb, err = clickhouse.StartEmbedded(ctx, clickhouse.EmbeddedOptions{
+			LibPath: cfg.ClickHouse.Embedded.Library, DataDir: dir,
+			TCPPort: cfg.ClickHouse.Embedded.TCPPort, HTTPPort: cfg.ClickHouse.Embedded.HTTPPort,
+			ListenHost: "127.0.0.1", Logger: log, RestartOnExit: true,
+		})
+		if err != nil {
+			return nil, nil, stop, fmt.Errorf("start the embedded ClickHouse: %w", err)
+		}
+		stop = func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if err := emb.Stop(sctx); err != nil {
+				log.Warn("embedded ClickHouse did not stop cleanly", "err", err)
+			}
+		}
+		addrs = []string{emb.NativeAddr()}
+		log.Info("embedded ClickHouse ready", "native", emb.NativeAddr(), "http", emb.HTTPAddr(), "data", dir)
+	}
+	var tlsCfg *tls.Config
+	if cfg.ClickHouse.TLS.Enabled() {
+		if tlsCfg, err = natsbus.TLSConfig(cfg.ClickHouse.TLS.CA, cfg.ClickHouse.TLS.Cert, cfg.ClickHouse.TLS.Key, cfg.ClickHouse.TLS.InsecureSkipVerify); err != nil {
+			stop()
+			return nil, nil, func() {}, fmt.Errorf("clickhouse.tls: %w", err)
+		}
+	}
+	conn, err = clickhouse.Open(ctx, clickhouse.ConnOptions{Addr: addrs, Database: "default",
+		Username: cfg.ClickHouse.Username, Password: cfg.ClickHouse.Password, TLS: tlsCfg, MaxOpenConns: 16})
+	if err != nil {
+		stop()
+		return nil, nil, func() {}, err
+	}
+	applied, err := clickhouse.Migrate(ctx, conn, clickhouse.MigrateOptions{Database: cfg.ClickHouse.Database, Logger: log})
+	if err != nil {
+		_ = conn.Close()
+		stop()
+		return nil, nil, func() {}, err
+	}
+	if len(applied) > 0 {
+		log.Info("ClickHouse schema migrated", "database", cfg.ClickHouse.Database, "applied", applied)
+	}
+	inner := stop
+	return conn, emb, func() { _ = conn.Close(); inner() }, nil
+}
+
+// openNATS starts the embedded NATS server when the configuration names no URLs, connects, and ensures
+// the streams. stop releases what it started.
+func openNATS(ctx context.Context, cfg *config.Config, log *slog.Logger, name string) (nc *nats.Conn, js jetstream.JetStream, stop func(), err error) {
+	urls := cfg.NATS.URLs
+	stop = func() {}
+	if cfg.EmbeddedNATS() {
+		srv, err := natsbus.StartServer(natsbus.ServerOptions{Listen: cfg.NATS.Embedded.Listen, DataDir: cfg.NATS.Embedded.DataDir})
+		if err != nil {
+			return nil, nil, stop, err
+		}
+		stop = srv.Shutdown
+		urls = []string{srv.ClientURL()}
+		log.Info("embedded NATS JetStream ready", "url", srv.ClientURL(), "data", cfg.NATS.Embedded.DataDir)
+	}
+	var tlsCfg *tls.Config
+	if cfg.NATS.TLS.Enabled() {
+		if tlsCfg, err = natsbus.TLSConfig(cfg.NATS.TLS.CA, cfg.NATS.TLS.Cert, cfg.NATS.TLS.Key, cfg.NATS.TLS.InsecureSkipVerify); err != nil {
+			stop()
+			return nil, nil, func() {}, fmt.Errorf("nats.tls: %w", err)
+		}
+	}
+	nc, err = natsbus.Connect(natsbus.ConnOptions{URLs: urls, Name: name, CredentialsFile: cfg.NATS.CredentialsFile,
+		User: cfg.NATS.User, Password: cfg.NATS.Password, Token: cfg.NATS.Token, TLS: tlsCfg, Logger: log})
+	if err != nil {
+		stop()
+		return nil, nil, func() {}, err
+	}
+	js, err = jetstream.New(nc)
+	if err == nil {
+		err = natsbus.EnsureStreams(ctx, js, natsbus.StreamOptions{MaxBytes: cfg.NATS.Stream.MaxBytes,
+			MaxAge: cfg.NATS.Stream.MaxAge.Duration, Replicas: cfg.NATS.Stream.Replicas})
+	}
+	if err != nil {
+		nc.Close()
+		stop()
+		return nil, nil, func() {}, err
+	}
+	inner := stop
+	return nc, js, func() { _ = nc.Drain(); nc.Close(); inner() }, nil
+}
