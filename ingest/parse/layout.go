@@ -76,12 +76,35 @@ type layout struct {
 	categories map[string]string
 }
 
-// parseLayouts tries each layout in turn (they differ in column count, so at most one takes a line).
+// parseLayouts tries each layout in turn, widest first. A layout takes a line when the column count
+// matches, the time column reads as a time, and every typed column (addresses, status, sizes) reads as its
+// type. When a line fits some layout's shape but a typed column is broken and no layout takes it, the
+// first such error is returned and e is left alone but for its module.
 func parseLayouts(ls []*layout, line string, loc *time.Location, e *event.Event, maxLabels int) (bool, error) {
+	var arr [maxColumns]string
+	var first error
 	for _, l := range ls {
-		if ok, err := l.parse(line, loc, e, maxLabels); ok {
-			return ok, err
+		fs := arr[:l.n]
+		n, ok := splitFields(line, fs, true)
+		if !ok || n != l.n {
+			continue
 		}
+		r, ok, err := l.read(fs, loc)
+		if !ok {
+			continue
+		}
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		l.fill(fs, &r, e, maxLabels)
+		return true, nil
+	}
+	if first != nil {
+		e.Meta.Module = ls[0].format
+		return true, first
 	}
 	return false, nil
 }
@@ -114,7 +137,7 @@ func newLayout(format string, names []string) (*layout, error) {
 	return l, nil
 }
 
-// col returns the value of a column kind, "" when the layout lacks it or the line is short.
+// col returns the value of a column kind, "" when the layout lacks it.
 func (l *layout) col(fs []string, k int) string {
 	i := l.at[k]
 	if i < 0 || int(i) >= len(fs) {
@@ -123,59 +146,71 @@ func (l *layout) col(fs []string, k int) string {
 	return fs[i]
 }
 
-// parse reads one line. A line with a column count other than the layout's is not of the format.
-func (l *layout) parse(line string, loc *time.Location, e *event.Event, maxLabels int) (bool, error) {
-	var arr [maxColumns]string
-	n, ok := splitFields(line, arr[:l.n], true)
-	if !ok || n != l.n {
-		return false, nil
-	}
-	fs := arr[:n]
+// record holds the typed columns of a line, read before anything is written to the event.
+type record struct {
+	time                time.Time
+	src, dst            event.Endpoint
+	status              uint16
+	bytes, requestBytes uint64
+}
+
+// read checks and converts the typed columns. ok is false when the time column is not a time (the line is
+// not of this layout); err names a broken typed column.
+func (l *layout) read(fs []string, loc *time.Location) (r record, ok bool, err error) {
 	f := l.format
-	// The time decides whether this is our line at all: a line whose time column is not a time is not ours.
-	if v := l.col(fs, colTime); l.at[colTime] >= 0 {
-		t, ok := clf(v, loc)
-		if !ok {
-			return false, nil
-		}
-		e.Timestamp = t
+	if l.at[colTime] >= 0 {
+		r.time, ok = clf(l.col(fs, colTime), loc)
 	} else {
-		t, ok := dateClock(l.col(fs, colDate), l.col(fs, colClock), loc)
-		if !ok {
-			return false, nil
-		}
-		e.Timestamp = t
+		r.time, ok = dateClock(l.col(fs, colDate), l.col(fs, colClock), loc)
 	}
-	e.Meta.Module = f
-	e.Meta.Category = "web"
+	if !ok {
+		return r, false, nil
+	}
 	if v := l.col(fs, colClientIP); !absent(v) {
-		if err := setIP(&e.Source.IP, f, "client_ip", v); err != nil {
-			return true, err
-		}
+		err = setIP(&r.src.IP, f, "client_ip", v)
 	} else if v := l.col(fs, colSourceIP); !absent(v) {
-		if err := setIP(&e.Source.IP, f, "source_ip", v); err != nil {
-			return true, err
-		}
+		err = setIP(&r.src.IP, f, "source_ip", v)
 	}
-	if v := l.col(fs, colDestination); !absent(v) {
-		if err := setAddrPort(&e.Destination, f, "destination", v); err != nil {
-			return true, err
-		}
+	if v := l.col(fs, colDestination); err == nil && !absent(v) {
+		err = setAddrPort(&r.dst, f, "destination", v)
+	}
+	if err == nil {
+		err = setStatus(&r.status, f, "status", l.col(fs, colStatus))
+	}
+	if err == nil {
+		err = setBytes(&r.bytes, f, "bytes", l.col(fs, colBytes))
+	}
+	if err == nil {
+		err = setBytes(&r.requestBytes, f, "request_bytes", l.col(fs, colRequestBytes))
+	}
+	return r, true, err
+}
+
+// fill writes a checked line into the event.
+func (l *layout) fill(fs []string, r *record, e *event.Event, maxLabels int) {
+	e.Timestamp = r.time
+	e.Meta.Module = l.format
+	e.Meta.Category = "web"
+	if r.src.IP.IsValid() {
+		e.Source.IP = r.src.IP
+	}
+	if r.dst.IP.IsValid() {
+		e.Destination.IP, e.Destination.Port = r.dst.IP, r.dst.Port
+	}
+	if l.at[colStatus] >= 0 {
+		e.HTTP.Status = r.status
+	}
+	if l.at[colBytes] >= 0 {
+		e.Destination.Bytes = r.bytes
+	}
+	if l.at[colRequestBytes] >= 0 {
+		e.Source.Bytes = r.requestBytes
 	}
 	if v := l.col(fs, colUser); !absent(v) {
 		e.User.Name = v
 	}
 	if v := l.col(fs, colGroup); !absent(v) {
 		setLabel(e, maxLabels, "group", v)
-	}
-	if err := setStatus(&e.HTTP.Status, f, "status", l.col(fs, colStatus)); err != nil {
-		return true, err
-	}
-	if err := setBytes(&e.Destination.Bytes, f, "bytes", l.col(fs, colBytes)); err != nil {
-		return true, err
-	}
-	if err := setBytes(&e.Source.Bytes, f, "request_bytes", l.col(fs, colRequestBytes)); err != nil {
-		return true, err
 	}
 	if v := l.col(fs, colAction); !absent(v) {
 		setLabel(e, maxLabels, "result", v)
@@ -212,9 +247,8 @@ func (l *layout) parse(line string, loc *time.Location, e *event.Event, maxLabel
 		e.Network.Protocol = lower(v)
 	}
 	if v := l.col(fs, colUserAgent); !absent(v) {
-		e.HTTP.UserAgent = v
+		e.HTTP.UserAgent = unquote(v)
 	}
-	return true, nil
 }
 
 // filterAction maps a web filter's verdict (i-FILTER, InterSafe) to action and outcome.

@@ -74,7 +74,7 @@ func New(opts Options) (*Parsers, error) {
 	}
 	ifl := [][]string{opts.IFilterLayout}
 	if opts.IFilterLayout == nil {
-		ifl = [][]string{DefaultIFilterLayout(), IFilterCompactLayout()}
+		ifl = [][]string{DefaultIFilterLayout(), IFilterCompactLayout()} // widest first
 	}
 	for _, names := range ifl {
 		l, err := newLayout(FormatIFilter, names)
@@ -86,7 +86,7 @@ func New(opts Options) (*Parsers, error) {
 	}
 	isl := [][]string{opts.InterSafeLayout}
 	if opts.InterSafeLayout == nil {
-		isl = [][]string{DefaultInterSafeLayout(), InterSafeVendorLayout()}
+		isl = [][]string{InterSafeVendorLayout(), DefaultInterSafeLayout()} // widest first
 	}
 	for _, names := range isl {
 		l, err := newLayout(FormatInterSafe, names)

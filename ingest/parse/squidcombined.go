@@ -48,7 +48,7 @@ func parseSquidCombined(line string, loc *time.Location, e *event.Event) (bool, 
 		setRequest(e, method, url)
 	}
 	if n > 8 && !absent(fs[8]) {
-		e.HTTP.UserAgent = fs[8]
+		e.HTTP.UserAgent = unquote(fs[8])
 	}
 	code := ""
 	if n > 9 {

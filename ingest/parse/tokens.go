@@ -5,9 +5,9 @@ package parse
 // Fields are separated by runs of spaces or tabs. A field that starts with '"' runs to the next '"' that is
 // not preceded by a backslash and is followed by a separator or the end of the line; one that starts with
 // '[' runs to the next ']'. The quotes and brackets are not part of the field; escapes inside quotes are
-// left as they are. When the line has more fields than dst holds and rest is true, the last field is the
-// rest of the line; when rest is false the extra fields are counted but not stored, so the caller can tell.
-// ok is false for an unterminated quote or bracket.
+// left as they are. When rest is true, the last field of dst takes the rest of the line, as it is, unless
+// the rest is one quoted or bracketed field; when rest is false, fields beyond dst are counted but not
+// stored, so the caller can tell. ok is false for an unterminated quote or bracket.
 func splitFields(line string, dst []string, rest bool) (n int, ok bool) {
 	i := 0
 	for {
@@ -17,14 +17,8 @@ func splitFields(line string, dst []string, rest bool) (n int, ok bool) {
 		if i >= len(line) {
 			return n, true
 		}
-		if rest && n == len(dst)-1 && len(dst) > 0 {
-			j := len(line)
-			for j > i && (line[j-1] == ' ' || line[j-1] == '\t') {
-				j--
-			}
-			dst[n] = line[i:j]
-			return n + 1, true
-		}
+		last := rest && n == len(dst)-1 && len(dst) > 0
+		start := i
 		var f string
 		switch line[i] {
 		case '"':
@@ -58,6 +52,22 @@ func splitFields(line string, dst []string, rest bool) (n int, ok bool) {
 				j++
 			}
 			f, i = line[i:j], j
+		}
+		if last {
+			// The last column: one field if only spaces follow it, else the rest of the line as it is.
+			k := i
+			for k < len(line) && (line[k] == ' ' || line[k] == '\t') {
+				k++
+			}
+			if k < len(line) {
+				j := len(line)
+				for j > start && (line[j-1] == ' ' || line[j-1] == '\t') {
+					j--
+				}
+				f = line[start:j]
+			}
+			dst[n] = f
+			return n + 1, true
 		}
 		if n < len(dst) {
 			dst[n] = f
