@@ -1,0 +1,503 @@
+package rules
+
+import (
+	"container/list"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/zonewatch/zonewatch/internal/event"
+)
+
+// Options configure an Engine.
+type Options struct {
+	// Rules is the rule set to evaluate; required.
+	Rules *RuleSet
+	// Now is the wall clock, for Alert.Created and the start of absence watches; default time.Now.
+	Now func() time.Time
+	// Logger receives evaluation errors (rate-limited per rule); default slog.Default().
+	Logger *slog.Logger
+	// MaxGroups bounds the groups (window, suppression and absence keys) kept per rule; when full, the
+	// least recently seen group is evicted and Stats.Evicted counts it. Default 100 000.
+	MaxGroups int
+	// MaxEventIDs bounds the event ids an alert carries (the latest ones). Default 20.
+	MaxEventIDs int
+}
+
+// Stats are the engine's counters since it was made.
+type Stats struct {
+	Events     uint64 `json:"events"`     // events evaluated
+	Evaluated  uint64 `json:"evaluated"`  // rule conditions run (what the index saves)
+	Matched    uint64 `json:"matched"`    // conditions that held
+	Excepted   uint64 `json:"excepted"`   // matches dropped by an exception
+	Alerts     uint64 `json:"alerts"`     // alerts raised
+	Suppressed uint64 `json:"suppressed"` // alerts held back by suppression
+	Errors     uint64 `json:"errors"`     // conditions that failed to evaluate
+	Evicted    uint64 `json:"evicted"`    // groups evicted by MaxGroups
+	Late       uint64 `json:"late"`       // events older than their group's window
+}
+
+// Engine evaluates events against a RuleSet and keeps the windows of threshold rules, the suppression
+// periods and the heartbeats of absence rules. It is safe for concurrent use; evaluation is serialised.
+type Engine struct {
+	mu      sync.Mutex
+	opts    Options
+	rules   *RuleSet
+	state   map[string]*ruleState
+	vm      vm.VM
+	stats   Stats
+	lastLog map[string]time.Time
+}
+
+// NewEngine makes an engine.
+func NewEngine(opts Options) (*Engine, error) {
+	if opts.Rules == nil {
+		return nil, fmt.Errorf("rules engine: Options.Rules is nil: load a rule set first")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxGroups <= 0 {
+		opts.MaxGroups = 100_000
+	}
+	if opts.MaxEventIDs <= 0 {
+		opts.MaxEventIDs = 20
+	}
+	e := &Engine{opts: opts, state: map[string]*ruleState{}, lastLog: map[string]time.Time{}}
+	e.setRules(opts.Rules)
+	return e, nil
+}
+
+// Rules returns the rule set in use.
+func (e *Engine) Rules() *RuleSet {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.rules
+}
+
+// SetRules switches to a new rule set (a reload). The state of a rule whose id, condition, threshold,
+// suppression and absence are unchanged is kept; the state of other rules starts afresh.
+func (e *Engine) SetRules(rs *RuleSet) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.setRules(rs)
+}
+
+func (e *Engine) setRules(rs *RuleSet) {
+	old := e.state
+	e.rules = rs
+	e.state = make(map[string]*ruleState, len(rs.Rules))
+	now := e.opts.Now()
+	for _, r := range rs.Rules {
+		if st, ok := old[r.ID]; ok && st.sig == r.sig {
+			e.state[r.ID] = st
+			continue
+		}
+		st := newRuleState(r.sig)
+		if r.Absence != nil && r.Absence.Sources != "" {
+			for _, key := range rs.Lists[r.Absence.Sources].Items() {
+				st.absent[key] = &absentEntry{LastSeen: now}
+			}
+		}
+		e.state[r.ID] = st
+	}
+}
+
+// Stats returns the counters.
+func (e *Engine) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stats
+}
+
+type ruleState struct {
+	sig      string
+	groups   map[string]*group
+	lru      *list.List // of *group, most recently seen at the front
+	suppress map[string]*suppressEntry
+	absent   map[string]*absentEntry
+}
+
+func newRuleState(sig string) *ruleState {
+	return &ruleState{sig: sig, groups: map[string]*group{}, lru: list.New(), suppress: map[string]*suppressEntry{}, absent: map[string]*absentEntry{}}
+}
+
+type entry struct {
+	T  time.Time
+	ID string
+}
+
+// group is the window of one group key of one threshold rule.
+type group struct {
+	key      string
+	values   []string
+	elem     *list.Element
+	start    time.Time // tumbling: start of the current window
+	fired    bool      // tumbling: the current window has alerted
+	entries  []entry   // count: the matching events in the window
+	distinct map[string]entry
+	zones    []string
+	latest   time.Time
+}
+
+type suppressEntry struct {
+	Until time.Time `json:"until"`
+	Held  int       `json:"held"`
+}
+
+type absentEntry struct {
+	LastSeen time.Time `json:"last_seen"`
+	Alerted  time.Time `json:"alerted,omitzero"`
+}
+
+// Eval evaluates one event and returns the alerts it raises, in rule order.
+func (e *Engine) Eval(ev *event.Event) []Alert {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.stats.Events++
+	var out []Alert
+	for _, bucket := range e.rules.index.candidates(ev) {
+		for _, r := range bucket {
+			e.stats.Evaluated++
+			ok, err := e.run(r.cond.program, ev)
+			if err != nil {
+				e.fail(r, ev, err)
+				continue
+			}
+			if !ok {
+				continue
+			}
+			e.stats.Matched++
+			if e.excepted(r, ev) {
+				e.stats.Excepted++
+				continue
+			}
+			if a, ok := e.apply(r, ev); ok {
+				out = append(out, a)
+			}
+		}
+	}
+	if len(out) > 1 {
+		slices.SortStableFunc(out, func(a, b Alert) int {
+			ra, _ := e.rules.Rule(a.RuleID)
+			rb, _ := e.rules.Rule(b.RuleID)
+			return ra.seq - rb.seq
+		})
+	}
+	return out
+}
+
+func (e *Engine) run(p *vm.Program, ev *event.Event) (bool, error) {
+	v, err := e.vm.Run(p, ev)
+	if err != nil {
+		return false, err
+	}
+	b, _ := v.(bool)
+	return b, nil
+}
+
+func (e *Engine) excepted(r *Rule, ev *event.Event) bool {
+	for _, x := range r.Exceptions {
+		ok, err := e.run(x.prog, ev)
+		if err != nil {
+			e.fail(r, ev, fmt.Errorf("exception %q: %w", x.Name, err))
+			continue
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) fail(r *Rule, ev *event.Event, err error) {
+	e.stats.Errors++
+	now := e.opts.Now()
+	if last, ok := e.lastLog[r.ID]; ok && now.Sub(last) < time.Minute {
+		return
+	}
+	e.lastLog[r.ID] = now
+	e.opts.Logger.Warn("rule failed to evaluate; the event is skipped for this rule (logged at most once a minute per rule)",
+		"rule", r.ID, "at", r.Pos.String(), "event", ev.ID, "error", err)
+}
+
+func groupKey(fields []field, ev *event.Event) (string, []string) {
+	if len(fields) == 0 {
+		return "", nil
+	}
+	vals := make([]string, len(fields))
+	var b strings.Builder
+	for i, f := range fields {
+		vals[i] = f.get(ev)
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(f.name)
+		b.WriteByte('=')
+		b.WriteString(vals[i])
+	}
+	return b.String(), vals
+}
+
+// apply records a match of r and returns the alert it raises, if any.
+func (e *Engine) apply(r *Rule, ev *event.Event) (Alert, bool) {
+	st := e.state[r.ID]
+	switch {
+	case r.Absence != nil:
+		key := r.Absence.by.get(ev)
+		t := ev.Meta.Ingested
+		if t.IsZero() {
+			t = ev.Timestamp
+		}
+		a, ok := st.absent[key]
+		if !ok {
+			if len(st.absent) >= e.opts.MaxGroups {
+				e.evictAbsent(st)
+			}
+			a = &absentEntry{}
+			st.absent[key] = a
+		}
+		if t.After(a.LastSeen) {
+			a.LastSeen = t
+		}
+		a.Alerted = time.Time{}
+		return Alert{}, false
+	case r.Threshold != nil:
+		return e.window(r, st, ev)
+	}
+	a := e.newAlert(r, KindMatch, "", nil)
+	a.Count = 1
+	a.EventIDs = []string{ev.ID}
+	a.Zones = zonesOf(nil, ev)
+	a.FirstSeen, a.LastSeen = ev.Timestamp, ev.Timestamp
+	return e.release(r, st, ev, a)
+}
+
+func (e *Engine) newAlert(r *Rule, kind, key string, by []string) Alert {
+	return Alert{RuleID: r.ID, Title: r.Title, Severity: r.Severity, Tags: r.Tags, Kind: kind, GroupKey: key, Created: e.opts.Now().UTC()}
+}
+
+func groupMap(names, vals []string) map[string]string {
+	if len(names) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(names))
+	for i, n := range names {
+		m[n] = vals[i]
+	}
+	return m
+}
+
+// release applies suppression to an alert about to go out.
+func (e *Engine) release(r *Rule, st *ruleState, ev *event.Event, a Alert) (Alert, bool) {
+	if r.Suppress != nil {
+		key, vals := groupKey(r.Suppress.by, ev)
+		if a.GroupKey == "" {
+			a.GroupKey = key
+			a.Group = groupMap(r.Suppress.By, vals)
+		}
+		t := ev.Timestamp
+		s, ok := st.suppress[key]
+		if ok && t.Before(s.Until) {
+			s.Held++
+			e.stats.Suppressed++
+			return Alert{}, false
+		}
+		if !ok {
+			if len(st.suppress) >= e.opts.MaxGroups {
+				e.evictSuppress(st, t)
+			}
+			s = &suppressEntry{}
+			st.suppress[key] = s
+		}
+		a.Suppressed = s.Held
+		s.Held = 0
+		s.Until = t.Add(r.Suppress.For)
+	}
+	a.ID = alertID(r.ID, a.GroupKey, a.FirstSeen)
+	e.stats.Alerts++
+	return a, true
+}
+
+func (e *Engine) evictSuppress(st *ruleState, now time.Time) {
+	for k, s := range st.suppress {
+		if !now.Before(s.Until) {
+			delete(st.suppress, k)
+		}
+	}
+	for k := range st.suppress { // still full: drop any one
+		if len(st.suppress) < e.opts.MaxGroups {
+			break
+		}
+		delete(st.suppress, k)
+		e.stats.Evicted++
+	}
+}
+
+func (e *Engine) evictAbsent(st *ruleState) {
+	var oldest string
+	var t time.Time
+	for k, a := range st.absent {
+		if oldest == "" || a.LastSeen.Before(t) {
+			oldest, t = k, a.LastSeen
+		}
+	}
+	delete(st.absent, oldest)
+	e.stats.Evicted++
+}
+
+func zonesOf(zs []string, ev *event.Event) []string {
+	for _, z := range [2]string{ev.Source.Zone, ev.Destination.Zone} {
+		if z != "" && !slices.Contains(zs, z) && len(zs) < 8 {
+			zs = append(zs, z)
+		}
+	}
+	return zs
+}
+
+// window adds a match to its group's window and alerts when the threshold is reached. A sliding window
+// alerts and starts afresh; a tumbling window alerts once per window.
+func (e *Engine) window(r *Rule, st *ruleState, ev *event.Event) (Alert, bool) {
+	th := r.Threshold
+	key, vals := groupKey(th.by, ev)
+	g, ok := st.groups[key]
+	if ok {
+		st.lru.MoveToFront(g.elem)
+	} else {
+		if st.lru.Len() >= e.opts.MaxGroups {
+			old := st.lru.Remove(st.lru.Back()).(*group)
+			delete(st.groups, old.key)
+			e.stats.Evicted++
+		}
+		g = &group{key: key, values: vals}
+		g.elem = st.lru.PushFront(g)
+		st.groups[key] = g
+	}
+	t := ev.Timestamp
+	if th.Tumbling {
+		start := t.Truncate(th.Within)
+		switch {
+		case start.Before(g.start):
+			e.stats.Late++
+			return Alert{}, false
+		case start.After(g.start):
+			g.reset()
+			g.start = start
+		}
+		if g.fired {
+			return Alert{}, false
+		}
+	} else if !g.latest.IsZero() && t.Before(g.latest.Add(-th.Within)) {
+		e.stats.Late++
+		return Alert{}, false
+	}
+	if t.After(g.latest) {
+		g.latest = t
+	}
+	g.zones = zonesOf(g.zones, ev)
+	en := entry{T: t, ID: ev.ID}
+	var n int
+	if th.distinct != nil {
+		if g.distinct == nil {
+			g.distinct = map[string]entry{}
+		}
+		v := th.distinct.get(ev)
+		if old, ok := g.distinct[v]; !ok || old.T.Before(t) {
+			g.distinct[v] = en
+		}
+		if len(g.distinct) >= th.Need && !th.Tumbling {
+			cut := g.latest.Add(-th.Within)
+			for k, x := range g.distinct {
+				if x.T.Before(cut) {
+					delete(g.distinct, k)
+				}
+			}
+		}
+		n = len(g.distinct)
+	} else {
+		g.entries = append(g.entries, en)
+		if len(g.entries) >= th.Need && !th.Tumbling {
+			cut := g.latest.Add(-th.Within)
+			g.entries = slices.DeleteFunc(g.entries, func(x entry) bool { return x.T.Before(cut) })
+		}
+		n = len(g.entries)
+	}
+	if n < th.Need {
+		return Alert{}, false
+	}
+	a := e.newAlert(r, "threshold", key, th.By)
+	a.Group = groupMap(th.By, vals)
+	es := g.entries
+	if th.distinct != nil {
+		a.Distinct = n
+		es = make([]entry, 0, len(g.distinct))
+		for _, x := range g.distinct {
+			es = append(es, x)
+		}
+	}
+	slices.SortFunc(es, func(x, y entry) int { return x.T.Compare(y.T) })
+	a.Count = len(es)
+	a.FirstSeen, a.LastSeen = es[0].T, es[len(es)-1].T
+	keep := es
+	if len(keep) > e.opts.MaxEventIDs {
+		a.EventIDsOmitted = len(keep) - e.opts.MaxEventIDs
+		keep = keep[len(keep)-e.opts.MaxEventIDs:]
+	}
+	for _, x := range keep {
+		a.EventIDs = append(a.EventIDs, x.ID)
+	}
+	a.Zones = slices.Sorted(slices.Values(g.zones))
+	if th.Tumbling {
+		g.fired = true
+	} else {
+		g.reset()
+	}
+	return e.release(r, st, ev, a)
+}
+
+func (g *group) reset() {
+	g.entries = g.entries[:0]
+	g.distinct = nil
+	g.zones = g.zones[:0]
+	g.fired = false
+}
+
+// Tick checks the absence rules at now and returns an alert for every source silent for longer than
+// its rule expects. A silent source alerts once; with suppress: it alerts again every suppress period
+// while it stays silent. Call it from a ticker (e.g. every minute).
+func (e *Engine) Tick(now time.Time) []Alert {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []Alert
+	for _, r := range e.rules.Rules {
+		if r.Absence == nil || !r.Enabled {
+			continue
+		}
+		st := e.state[r.ID]
+		for _, key := range sortedKeys(st.absent) {
+			a := st.absent[key]
+			if now.Sub(a.LastSeen) <= r.Absence.Every {
+				continue
+			}
+			if !a.Alerted.IsZero() && (r.Suppress == nil || now.Sub(a.Alerted) < r.Suppress.For) {
+				continue
+			}
+			a.Alerted = now
+			al := e.newAlert(r, KindAbsence, r.Absence.By+"="+key, nil)
+			al.Group = map[string]string{r.Absence.By: key}
+			al.FirstSeen, al.LastSeen = a.LastSeen, a.LastSeen
+			al.ID = alertID(r.ID, al.GroupKey, a.LastSeen)
+			e.stats.Alerts++
+			out = append(out, al)
+		}
+	}
+	return out
+}

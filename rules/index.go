@@ -1,0 +1,79 @@
+package rules
+
+import "github.com/zonewatch/zonewatch/internal/event"
+
+// index files each enabled rule under one equality its condition requires (the first of event.action,
+// event.module, event.category, destination.zone, source.zone that it constrains), or in the catch-all bucket. For an
+// event, the candidate rules are the five buckets its field values select plus the catch-all; the
+// buckets are disjoint, so no rule is evaluated twice.
+type index struct {
+	buckets  [numIdx]map[string][]*Rule
+	catchAll []*Rule
+}
+
+func buildIndex(rules []*Rule) *index {
+	ix := &index{}
+	for i := range ix.buckets {
+		ix.buckets[i] = map[string][]*Rule{}
+	}
+	for _, r := range rules {
+		if !r.Enabled {
+			continue
+		}
+		best := -1
+		var vals []string
+		for _, c := range r.cond.require {
+			if best == -1 || c.field < best || (c.field == best && len(c.values) < len(vals)) {
+				best, vals = c.field, c.values
+			}
+		}
+		if best < 0 {
+			ix.catchAll = append(ix.catchAll, r)
+			continue
+		}
+		seen := map[string]bool{}
+		for _, v := range vals {
+			if !seen[v] {
+				seen[v] = true
+				ix.buckets[best][v] = append(ix.buckets[best][v], r)
+			}
+		}
+	}
+	return ix
+}
+
+// candidates returns the buckets of rules that may match e; they are disjoint.
+func (ix *index) candidates(e *event.Event) [numIdx + 1][]*Rule {
+	return [numIdx + 1][]*Rule{
+		ix.buckets[idxAction][e.Meta.Action],
+		ix.buckets[idxModule][e.Meta.Module],
+		ix.buckets[idxCategory][e.Meta.Category],
+		ix.buckets[idxDstZone][e.Destination.Zone],
+		ix.buckets[idxSrcZone][e.Source.Zone],
+		ix.catchAll,
+	}
+}
+
+// IndexStats says how the rules are filed: how many under each indexed field, and in the catch-all.
+type IndexStats struct {
+	ByField  map[string]int `json:"by_field"`
+	CatchAll []string       `json:"catch_all"`
+}
+
+// IndexStats reports how the enabled rules are indexed.
+func (rs *RuleSet) IndexStats() IndexStats {
+	st := IndexStats{ByField: map[string]int{}}
+	for i, b := range rs.index.buckets {
+		seen := map[*Rule]bool{}
+		for _, rules := range b {
+			for _, r := range rules {
+				seen[r] = true
+			}
+		}
+		st.ByField[indexFields[i]] = len(seen)
+	}
+	for _, r := range rs.index.catchAll {
+		st.CatchAll = append(st.CatchAll, r.ID)
+	}
+	return st
+}
