@@ -11,11 +11,16 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
+	"time"
 
 	"github.com/zonewatch/zonewatch/ingest/framing"
 	"github.com/zonewatch/zonewatch/ingest/pipeline"
 )
+
+// drainGrace is how long open connections may still send after the listener is told to stop.
+const drainGrace = 2 * time.Second
 
 // Sink takes the messages of one connection (or of the UDP socket) in order. It need not be safe for
 // concurrent use: each connection gets its own. Message may block; that slows the sender down.
@@ -108,9 +113,11 @@ func (l *Listener) close() {
 		return
 	}
 	_ = l.ln.Close()
+	// Open connections get a short grace to finish: what a sender wrote before the stop is still read,
+	// then the read deadline ends the connection.
 	l.mu.Lock()
 	for c := range l.active {
-		_ = c.Close()
+		_ = c.SetReadDeadline(time.Now().Add(drainGrace))
 	}
 	l.mu.Unlock()
 }
@@ -152,12 +159,14 @@ func (l *Listener) serveConn(ctx context.Context, c net.Conn) {
 	}()
 	peer := addrOf(c.RemoteAddr())
 	sink := l.o.NewSink()
+	// ctx only stops accepting; a message already read must still be handed on when it ends.
+	msgCtx := context.WithoutCancel(ctx)
 	r := framing.NewReader(c, l.o.MaxMessageBytes)
 	for {
 		msg, err := r.Next()
 		tooLong := errors.Is(err, framing.ErrTooLong)
 		if err != nil && !tooLong {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrDeadlineExceeded) {
 				l.o.Logger.Warn("connection closed on a framing error", "listener", l.o.Name, "peer", peer, "err", err)
 				l.o.Metrics.Failed.WithLabelValues(l.o.Name, "framing").Inc()
 			}
@@ -168,7 +177,7 @@ func (l *Listener) serveConn(ctx context.Context, c net.Conn) {
 		}
 		l.o.Metrics.Received.WithLabelValues(l.o.Name).Inc()
 		l.o.Metrics.Bytes.WithLabelValues(l.o.Name).Add(float64(len(msg)))
-		if err := sink.Message(ctx, peer, msg, tooLong); err != nil {
+		if err := sink.Message(msgCtx, peer, msg, tooLong); err != nil {
 			l.o.Logger.Error("message not accepted", "listener", l.o.Name, "err", err)
 			return
 		}
@@ -197,7 +206,7 @@ func (l *Listener) serveUDP(ctx context.Context) error {
 		}
 		l.o.Metrics.Received.WithLabelValues(l.o.Name).Inc()
 		l.o.Metrics.Bytes.WithLabelValues(l.o.Name).Add(float64(n))
-		if err := sink.Message(ctx, addrOf(from), msg, tooLong); err != nil {
+		if err := sink.Message(context.WithoutCancel(ctx), addrOf(from), msg, tooLong); err != nil {
 			l.o.Logger.Error("message not accepted", "listener", l.o.Name, "err", err)
 		}
 	}

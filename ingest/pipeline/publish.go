@@ -89,6 +89,8 @@ func (p *Publisher) publish(ctx context.Context, subject, id string, data []byte
 	case p.slots <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-p.ctx.Done():
+		return fmt.Errorf("publisher stopped: %s not published", subject)
 	}
 	msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}
 	msg.Header.Set(jetstream.MsgIDHeader, id)
