@@ -1,0 +1,2 @@
+// Package simulate generates realistic, labelled log traffic for zonewatch.
+package simulate

@@ -1,0 +1,9 @@
+package simulate
+
+import (
+	"time"
+
+	"github.com/zonewatch/zonewatch/internal/calendar"
+)
+
+func tokyo() *time.Location { return calendar.Tokyo() }
