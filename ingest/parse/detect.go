@@ -63,14 +63,4 @@ func sniff(body string) string {
 }
 
 // countFields counts runs of non-space characters.
-func countFields(s string) int {
-	n, in := 0, false
-	for i := 0; i < len(s); i++ {
-		sp := s[i] == ' ' || s[i] == '\t'
-		if !sp && !in {
-			n++
-		}
-		in = !sp
-	}
-	return n
-}
+func countFields(s string) int { return splitPlain(s, nil) }

@@ -18,11 +18,12 @@ import (
 //
 // Fields: source/destination ip, port, bytes (sentbyte/rcvdbyte), network.transport (proto) and protocol
 // (service), user.name (user, else unauthuser), url.domain (hostname), url.original (url), url.category
-// (catdesc), event.action (action, as logged), outcome, category, severity (level), labels devname,
+// (catdesc), event.action (action, as logged), outcome (from action, or status= for event logs such as
+// admin logins), category, severity (level), labels devname,
 // policyid, logid, type, subtype.
 func (p *Parsers) parseFortiGate(body string, loc *time.Location, e *event.Event) (bool, error) {
 	const f = FormatFortiGate
-	var date, clock, tz, etime, typ, subtype, user, unauth string
+	var date, clock, tz, etime, typ, subtype, user, unauth, status, action string
 	var err error
 	keep := func(er error) {
 		if err == nil {
@@ -90,8 +91,9 @@ func (p *Parsers) parseFortiGate(body string, loc *time.Location, e *event.Event
 				e.Network.Protocol = lower(v)
 			}
 		case "action":
-			e.Meta.Action = v
-			e.Meta.Outcome = fortiOutcome(v)
+			action = v
+		case "status":
+			status = v
 		case "user":
 			user = v
 		case "unauthuser":
@@ -108,7 +110,19 @@ func (p *Parsers) parseFortiGate(body string, loc *time.Location, e *event.Event
 		return false, nil
 	}
 	e.Meta.Module = f
-	e.Meta.Category = fortiCategory(typ, subtype)
+	e.Meta.Category = fortiCategory(typ, subtype, action)
+	if action != "" || status != "" {
+		e.Meta.Action, e.Meta.Outcome = action, fortiOutcome(action)
+		if e.Meta.Outcome == event.OutcomeUnknown {
+			// Event logs (admin and VPN logins) say how it went in status=, not action=.
+			switch status {
+			case "success":
+				e.Meta.Outcome = event.OutcomeSuccess
+			case "failed", "failure":
+				e.Meta.Outcome = event.OutcomeFailure
+			}
+		}
+	}
 	if !absent(user) {
 		e.User.Name = user
 	} else if !absent(unauth) {
@@ -190,8 +204,11 @@ func fortiOutcome(action string) string {
 	return event.OutcomeUnknown
 }
 
-// fortiCategory maps type/subtype to an ECS event.category.
-func fortiCategory(typ, subtype string) string {
+// fortiCategory maps type/subtype (and login actions) to an ECS event.category.
+func fortiCategory(typ, subtype, action string) string {
+	if action == "login" || action == "logout" || action == "auth" {
+		return "authentication"
+	}
 	switch typ {
 	case "traffic":
 		return "network"

@@ -17,7 +17,7 @@ import (
 // (the Squid result code, e.g. TCP_DENIED).
 func parseSquid(line string, e *event.Event) (bool, error) {
 	var fs [10]string
-	n, _ := splitFields(line, fs[:], false)
+	n := splitPlain(line, fs[:])
 	if n < 10 || !isEpoch(fs[0]) {
 		return false, nil
 	}

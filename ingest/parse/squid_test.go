@@ -87,3 +87,20 @@ func TestSquidCombined(t *testing.T) {
 	rows[len(rows)-1].format = "syslog"
 	runParse(t, rows)
 }
+
+func TestSquidIPv6(t *testing.T) {
+	runFile(t, "squid", []parseCase{{
+		name: "CONNECT to an IPv6 literal, IPv6 client and peer",
+		body: "1764050100.123 245 2001:db8::20 TCP_TUNNEL/200 5234 CONNECT [2001:db8:1::5]:443 - HIER_DIRECT/2001:db8:1::5 -",
+		want: event.Event{
+			Timestamp:   utc("2025-11-25T05:55:00.123Z"),
+			Meta:        event.Meta{Module: "squid", Category: "web", Action: "allow", Outcome: "success"},
+			Source:      event.Endpoint{IP: ip("2001:db8::20")},
+			Destination: event.Endpoint{IP: ip("2001:db8:1::5"), Bytes: 5234},
+			Network:     event.Network{Transport: "tcp", Protocol: "https"},
+			URL:         event.URL{Original: "[2001:db8:1::5]:443", Domain: "2001:db8:1::5"},
+			HTTP:        event.HTTP{Method: "CONNECT", Status: 200},
+			Labels:      map[string]string{"result": "TCP_TUNNEL"},
+		},
+	}})
+}

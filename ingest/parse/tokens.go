@@ -4,7 +4,8 @@ package parse
 //
 // Fields are separated by runs of spaces or tabs. A field that starts with '"' runs to the next '"' that is
 // not preceded by a backslash and is followed by a separator or the end of the line; one that starts with
-// '[' runs to the next ']'. The quotes and brackets are not part of the field; escapes inside quotes are
+// '[' runs to the next ']' when a separator or the end follows that ']' (else it is a plain field, such as
+// "[2001:db8::1]:443"). The quotes and brackets are not part of the field; escapes inside quotes are
 // left as they are. When rest is true, the last field of dst takes the rest of the line, as it is, unless
 // the rest is one quoted or bracketed field; when rest is false, fields beyond dst are counted but not
 // stored, so the caller can tell. ok is false for an unterminated quote or bracket.
@@ -45,7 +46,11 @@ func splitFields(line string, dst []string, rest bool) (n int, ok bool) {
 			if j >= len(line) {
 				return n, false
 			}
-			f, i = line[i+1:j], j+1
+			if j+1 == len(line) || line[j+1] == ' ' || line[j+1] == '\t' {
+				f, i = line[i+1:j], j+1
+				break
+			}
+			fallthrough // "[2001:db8::1]:443" is a plain field that happens to start with '['
 		default:
 			j := i
 			for j < len(line) && line[j] != ' ' && line[j] != '\t' {
@@ -91,4 +96,27 @@ func nextWord(s string) (word, after string) {
 		k++
 	}
 	return s[i:j], s[k:]
+}
+
+// splitPlain splits on runs of spaces and tabs only (Squid's native format quotes nothing), storing at most
+// len(dst) fields and returning how many there are.
+func splitPlain(line string, dst []string) int {
+	n, i := 0, 0
+	for {
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+		if i >= len(line) {
+			return n
+		}
+		j := i
+		for j < len(line) && line[j] != ' ' && line[j] != '\t' {
+			j++
+		}
+		if n < len(dst) {
+			dst[n] = line[i:j]
+		}
+		n++
+		i = j
+	}
 }
