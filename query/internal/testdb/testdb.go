@@ -1,0 +1,63 @@
+// Package testdb gives query's tests a database with the schema they read: the events table of
+// internal/clickhouse's migrations and the tables of query/migrations-to-add (audit, api_tokens),
+// applied with clickhouse.Migrate. Only the migrations query needs are applied, so that work in
+// progress on other tables does not break query's tests.
+package testdb
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"testing/fstest"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/zonewatch/zonewatch/internal/clickhouse"
+	"github.com/zonewatch/zonewatch/internal/clickhouse/chtest"
+)
+
+// Needed names the migrations of internal/clickhouse that query's tests need.
+var Needed = []string{"0001_events"}
+
+// New returns a connection to a fresh database (dropped after the test) holding the events table
+// and query's own tables, and the database's name. It skips like chtest without a server.
+func New(t testing.TB) (driver.Conn, string) {
+	t.Helper()
+	conn, db := chtest.NewDatabase(t)
+	fsys, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := clickhouse.Migrate(t.Context(), conn, clickhouse.MigrateOptions{Database: db, FS: fsys}); err != nil {
+		t.Fatalf("testdb: migrate %s: %v", db, err)
+	}
+	return conn, db
+}
+
+// Migrations returns the migrations New applies, as a file system for clickhouse.MigrateOptions.
+func Migrations() (fstest.MapFS, error) {
+	all, err := clickhouse.LoadMigrations(nil)
+	if err != nil {
+		return nil, err
+	}
+	fsys := fstest.MapFS{}
+	for _, m := range all {
+		for _, n := range Needed {
+			if m.Name == n {
+				fsys[m.Name+".sql"] = &fstest.MapFile{Data: []byte(m.SQL)}
+			}
+		}
+	}
+	_, self, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(self), "..", "..", "migrations-to-add")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.sql"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		fsys[filepath.Base(f)] = &fstest.MapFile{Data: b}
+	}
+	return fsys, nil
+}
