@@ -191,6 +191,32 @@ func TestEmbeddedBadLibrary(t *testing.T) {
 	}
 }
 
+func TestEmbeddedCorruptLibrary(t *testing.T) {
+	chtest.RequireLib(t) // the child is this test binary, which needs nothing else
+	lib := filepath.Join(t.TempDir(), "libchdb.so")
+	if err := os.WriteFile(lib, []byte("not an ELF file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := clickhouse.StartEmbedded(t.Context(), clickhouse.EmbeddedOptions{LibPath: lib, DataDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "load "+lib) || !strings.Contains(err.Error(), "./deploy/setup.sh") {
+		t.Fatalf("err = %v, want one quoting the failed load and naming ./deploy/setup.sh", err)
+	}
+}
+
+func TestEmbeddedPortTaken(t *testing.T) {
+	chtest.RequireLib(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	_, err = clickhouse.StartEmbedded(t.Context(), clickhouse.EmbeddedOptions{DataDir: t.TempDir(), TCPPort: port})
+	if err == nil || !strings.Contains(err.Error(), "Address already in use") || !strings.Contains(err.Error(), fmt.Sprint(port)) {
+		t.Fatalf("err = %v, want one saying native port %d is in use", err, port)
+	}
+}
+
 func TestEmbeddedRequiresDataDir(t *testing.T) {
 	chtest.RequireLib(t)
 	_, err := clickhouse.StartEmbedded(t.Context(), clickhouse.EmbeddedOptions{})
