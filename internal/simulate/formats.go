@@ -212,13 +212,16 @@ func appendFortiGate(b []byte, st *stamp, t time.Time, r *fgRecord) []byte {
 	b = appendInt(b, int64(r.policyid))
 	b = append(b, ` policytype="policy" service="`...)
 	b = append(b, r.service...)
+	if deny {
+		return append(b, `" duration=0 sentbyte=0 rcvdbyte=0`...)
+	}
 	b = append(b, `" duration=`...)
 	b = appendInt(b, int64(r.duration))
 	b = append(b, " sentbyte="...)
 	b = appendInt(b, r.sentbyte)
 	b = append(b, " rcvdbyte="...)
 	b = appendInt(b, r.rcvdbyte)
-	if !deny {
+	{
 		b = append(b, " sentpkt="...)
 		b = appendInt(b, r.sentbyte/1200+1)
 		b = append(b, " rcvdpkt="...)
