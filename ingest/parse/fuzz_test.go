@@ -2,12 +2,15 @@ package parse
 
 import (
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/zonewatch/zonewatch/internal/event"
 )
@@ -40,8 +43,8 @@ func checkEvent(t *testing.T, e *event.Event, err error) {
 		if !errors.As(err, &u) {
 			t.Fatalf("error is not an *Unparsed: %T %v", err, err)
 		}
-		if len(u.Value) > maxErrValue {
-			t.Fatalf("error value has %d bytes", len(u.Value))
+		if len(u.Value) > maxErrValue || u.Format == "" || u.Reason == "" || u.Field == "" && u.Value != "" {
+			t.Fatalf("malformed error %#v", u)
 		}
 	}
 	if !e.Timestamp.IsZero() && e.Timestamp.Location() != time.UTC {
@@ -88,7 +91,7 @@ func fuzzFile(f *testing.F, format string) {
 		var e, again event.Event
 		err := p.ParseFile(format, line, nil, &e)
 		checkEvent(t, &e, err)
-		if err == nil && e.Meta.Module != module(format) {
+		if e.Meta.Module != module(format) {
 			t.Fatalf("module %q", e.Meta.Module)
 		}
 		err2 := p.ParseFile(format, line, nil, &again)
@@ -102,3 +105,88 @@ func FuzzParseFileSquid(f *testing.F)         { fuzzFile(f, FormatSquid) }
 func FuzzParseFileSquidCombined(f *testing.F) { fuzzFile(f, FormatSquidCombined) }
 func FuzzParseFileIFilter(f *testing.F)       { fuzzFile(f, FormatIFilter) }
 func FuzzParseFileInterSafe(f *testing.F)     { fuzzFile(f, FormatInterSafe) }
+
+// FuzzFortiGateFields checks the hand-written field readers against the standard library: an address,
+// port or byte count is taken exactly when net/netip or strconv would take it, and otherwise the error
+// names the field.
+func FuzzFortiGateFields(f *testing.F) {
+	f.Add("10.1.2.3", "443", "1234")
+	f.Add("::ffff:10.1.2.3", "0080", "0")
+	f.Add("2001:db8::1", "65536", "18446744073709551615")
+	f.Add("10.1.2", "-1", "+5")
+	p := testParsers(f)
+	f.Fuzz(func(t *testing.T, srcip, port, bytes string) {
+		for _, v := range []string{srcip, port, bytes} {
+			if v == "" || strings.ContainsAny(v, "\",=\\") || strings.ContainsFunc(v, unicode.IsSpace) {
+				return // would change the line's structure (or be trimmed off it), not the field's value
+			}
+		}
+		var e event.Event
+		_, err := p.Parse(Input{Body: "logid=13 type=traffic srcip=" + srcip + " srcport=" + port + " sentbyte=" + bytes}, &e)
+		var u *Unparsed
+		if err != nil && !errors.As(err, &u) {
+			t.Fatalf("error %T %v", err, err)
+		}
+		a, aerr := netip.ParseAddr(srcip)
+		pn, perr := strconv.ParseUint(port, 10, 16)
+		bn, berr := strconv.ParseUint(bytes, 10, 64)
+		if berr == nil && bn > 1<<63 {
+			berr = strconv.ErrRange
+		}
+		if bytes == "-" { // a dash is "not counted", by design
+			bn, berr = 0, nil
+		}
+		switch {
+		case aerr != nil:
+			if u == nil || u.Field != "srcip" {
+				t.Fatalf("srcip %q: netip says %v, parser err %v", srcip, aerr, err)
+			}
+		case perr != nil:
+			if u == nil || u.Field != "srcport" {
+				t.Fatalf("srcport %q: strconv says %v, parser err %v", port, perr, err)
+			}
+		case berr != nil:
+			if u == nil || u.Field != "sentbyte" {
+				t.Fatalf("sentbyte %q: strconv says %v, parser err %v", bytes, berr, err)
+			}
+		default:
+			if err != nil || e.Source.IP != a.Unmap() || uint64(e.Source.Port) != pn || e.Source.Bytes != bn {
+				t.Fatalf("%q %q %q: got %v %d %d, err %v", srcip, port, bytes, e.Source.IP, e.Source.Port, e.Source.Bytes, err)
+			}
+		}
+	})
+}
+
+// FuzzTimeReaders checks the hand-written time readers against time.Parse: whatever they accept,
+// time.Parse reads as the same instant.
+func FuzzTimeReaders(f *testing.F) {
+	f.Add("25/Nov/2026:09:15:01 +0900", "2026/11/25", "09:15:01")
+	f.Add("29/Feb/2028:23:59:59 -0030", "2026-02-29", "24:00:00")
+	tokyo := tokyo()
+	f.Fuzz(func(t *testing.T, c, date, clock string) {
+		if got, ok := clf(c, tokyo); ok {
+			layout := "02/Jan/2006:15:04:05 -0700"
+			if len(c) == 20 {
+				layout = "02/Jan/2006:15:04:05"
+			}
+			want, err := time.ParseInLocation(layout, c, tokyo)
+			if err != nil || !got.Equal(want) || got.Location() != time.UTC {
+				t.Fatalf("clf(%q) = %v; time.Parse = %v, %v", c, got, want, err)
+			}
+		}
+		if got, ok := dateClock(date, clock, tokyo); ok {
+			layout := "2006-01-02 15:04:05"
+			if date[4] == '/' {
+				layout = "2006/01/02 15:04:05"
+			}
+			clk := clock
+			if len(clk) > 8 {
+				clk = clk[:8]
+			}
+			want, err := time.ParseInLocation(layout, date+" "+clk, tokyo)
+			if err != nil || !got.Equal(want) {
+				t.Fatalf("dateClock(%q, %q) = %v; time.Parse = %v, %v", date, clock, got, want, err)
+			}
+		}
+	})
+}

@@ -216,6 +216,7 @@ func (p *Parsers) ParseFile(format, line string, loc *time.Location, e *event.Ev
 		return fmt.Errorf("parse: unknown file format %q (want squid, squid-combined, ifilter or intersafe)", format)
 	}
 	if !ok && err == nil {
+		e.Meta.Module = module(format)
 		return &Unparsed{Format: format, Reason: "line is not a " + format + " access-log line"}
 	}
 	return err

@@ -22,13 +22,13 @@ func digits(s string, i, n int) (int, bool) {
 	return v, true
 }
 
-// civil builds a time from fields, refusing impossible values (leap seconds are clamped to :59).
+// civil builds a time from fields, refusing impossible values (a leap second :60 included).
 func civil(y, mo, d, h, mi, s int, loc *time.Location) (time.Time, bool) {
-	if mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 || y < 1970 || y > 9999 {
+	if mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59 || y < 1970 || y > 9999 {
 		return time.Time{}, false
 	}
-	if s == 60 {
-		s = 59
+	if loc == nil {
+		loc = time.UTC
 	}
 	t := time.Date(y, time.Month(mo), d, h, mi, s, 0, loc)
 	if t.Day() != d { // 31 November and the like
@@ -50,8 +50,13 @@ func ymd(s string) (y, m, d int, ok bool) {
 
 // hms reads "09:15:01", ignoring a fractional part (".123") after it.
 func hms(s string) (h, m, sec int, ok bool) {
-	if len(s) < 8 || s[2] != ':' || s[5] != ':' || (len(s) > 8 && s[8] != '.') {
+	if len(s) < 8 || s[2] != ':' || s[5] != ':' {
 		return 0, 0, 0, false
+	}
+	if len(s) > 8 {
+		if _, ok := digits(s, 9, len(s)-9); s[8] != '.' || len(s) == 9 || len(s) > 18 || !ok {
+			return 0, 0, 0, false
+		}
 	}
 	h, ok1 := digits(s, 0, 2)
 	m, ok2 := digits(s, 3, 2)
