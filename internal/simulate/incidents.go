@@ -323,9 +323,9 @@ func (g *generator) incSSHBruteForce(id string, from, to time.Time) (Incident, b
 	for range n {
 		r := sshRecord{host: target.Name, pid: 1000 + g.rng.IntN(60000), from: src, port: g.ephemeralPort(), user: bruteUsers[g.rng.IntN(len(bruteUsers))]}
 		emit := func(kind int) {
-			g.st.set(t)
+			g.setStamp(t)
 			r.kind = kind
-			g.buf = appendSSHD(g.buf[:0], &g.st, &r)
+			g.buf = appendSSHD(g.buf[:0], g.st, &r)
 			g.emitMaybeIncident(context.Background(), t, target.Name, FormatSSHD, TransportSyslog3164, id)
 			t = jitter(g, t, 400)
 		}
@@ -360,7 +360,7 @@ func (g *generator) incMalwareDomain(id string, from, to time.Time) (Incident, b
 	site := sites[0]
 	n := 2 + g.rng.IntN(4)
 	for range n {
-		g.st.set(t)
+		g.setStamp(t)
 		g.renderWeb(context.Background(), t, u, site, id)
 		t = jitter(g, t.Add(5*time.Second), 30000)
 	}
@@ -394,13 +394,13 @@ func (g *generator) incLargeUpload(id string, from, to time.Time) (Incident, boo
 			break
 		}
 	}
-	g.st.set(t)
+	g.setStamp(t)
 	url := append([]byte("https://"), site.Host...)
 	url = append(url, "/upload/files"...)
 	if px != nil {
 		r := ifilterRecord{elapsedMS: elapsed, client: g.clientOf(u), user: u.Name, status: 200, respBytes: 612, reqBytes: size, action: "pass",
 			category: CategoryCode(site.Category), method: "POST", url: url, agent: userAgents[0]}
-		g.buf = appendIFilter(g.buf[:0], &g.st, &r)
+		g.buf = appendIFilter(g.buf[:0], g.st, &r)
 		g.emitMaybeIncident(context.Background(), t, px.Name, FormatIFilter, TransportFile, id)
 	} else {
 		px = g.s.topo.proxies[0]

@@ -1,7 +1,6 @@
 package simulate
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -215,14 +214,17 @@ type generator struct {
 	org  *Org
 	sink Sink
 	rng  *rand.Rand
-	st   stamp
-	buf  []byte
-	line Line
-	seq  uint64
-	ms   minuteState
-	offs []float64
-	next int // next scheduled incident line
-	sess int64
+	st   *stamp // the stamp of the line being rendered, see setStamp
+	// stamps cache four seconds, so that follow-up lines a second later do
+	// not make the current second's strings be formatted again.
+	stamps [4]stamp
+	buf    []byte
+	line   Line
+	seq    uint64
+	ms     minuteState
+	offs   []float64
+	next   int // next scheduled incident line
+	sess   int64
 	// per-run copies of activity user lists filtered by duty are not needed:
 	// groups are all-or-nothing on duty.
 	webCum  []int // cumulative weights of browsable sites
@@ -231,11 +233,10 @@ type generator struct {
 	// inc collects incident lines instead of sending them (scheduling).
 	inc []scheduledLine
 	// now is the time of the event being generated; later holds follow-up
-	// lines due after it, free recycles their buffers.
+	// lines due after it.
 	now   time.Time
 	later deferredHeap
 	order uint64
-	free  [][]byte
 }
 
 func newGenerator(s *Simulator, sink Sink, stream uint64) *generator {
@@ -342,13 +343,11 @@ func (g *generator) flushUntil(ctx context.Context, until time.Time, inclusive b
 		if hasS {
 			st = sched[g.next].t
 		}
-		hasD := len(g.later) > 0 && due(g.later[0].t)
+		hasD := g.later.len() > 0 && due(g.later.peek())
 		switch {
-		case hasD && (!hasS || g.later[0].t.Before(st)):
-			d := heap.Pop(&g.later).(deferred)
-			err := g.send(ctx, d.t, d.device, d.format, d.transport, "", d.wire)
-			g.free = append(g.free, d.wire[:0])
-			if err != nil {
+		case hasD && (!hasS || g.later.peek().Before(st)):
+			d := g.later.pop()
+			if err := g.send(ctx, d.t, d.device, d.format, d.transport, "", d.wire); err != nil {
 				return err
 			}
 		case hasS:
@@ -386,16 +385,18 @@ func (g *generator) waitUntil(ctx context.Context, at time.Time) error {
 	}
 }
 
+// setStamp points g.st at the cached timestamp strings of t's second.
+func (g *generator) setStamp(t time.Time) {
+	g.st = &g.stamps[t.Unix()&3]
+	g.st.set(t)
+}
+
 // emit sends g.buf as a background line at t, or defers it when t lies
 // after the event being generated (a session logged when it closes).
 func (g *generator) emit(ctx context.Context, t time.Time, device, format, transport string) error {
 	if t.After(g.now) {
-		var wire []byte
-		if n := len(g.free); n > 0 {
-			wire, g.free = g.free[n-1], g.free[:n-1]
-		}
 		g.order++
-		heap.Push(&g.later, deferred{t: t, order: g.order, device: device, format: format, transport: transport, wire: append(wire, g.buf...)})
+		g.later.push(t, g.order, device, format, transport, g.buf)
 		return nil
 	}
 	return g.send(ctx, t, device, format, transport, "", g.buf)
@@ -423,31 +424,85 @@ func (g *generator) send(ctx context.Context, t time.Time, device, format, trans
 	return nil
 }
 
-// deferred is a follow-up line waiting for its time.
+// deferred is a follow-up line waiting for its time. The heap orders small
+// references (time, creation order, slot); the lines live in slots, whose
+// buffers are reused.
 type deferred struct {
 	t                         time.Time
-	order                     uint64
 	device, format, transport string
 	wire                      []byte
 }
 
-// deferredHeap orders deferred lines by time, then by creation.
-type deferredHeap []deferred
-
-func (h deferredHeap) Len() int { return len(h) }
-func (h deferredHeap) Less(i, j int) bool {
-	if c := h[i].t.Compare(h[j].t); c != 0 {
-		return c < 0
-	}
-	return h[i].order < h[j].order
+type deferredRef struct {
+	at    int64 // unix nanoseconds
+	order uint64
+	slot  int32
 }
-func (h deferredHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *deferredHeap) Push(x any)   { *h = append(*h, x.(deferred)) }
-func (h *deferredHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+
+type deferredHeap struct {
+	refs  []deferredRef
+	slots []deferred
+	free  []int32
+}
+
+func (h *deferredHeap) len() int { return len(h.refs) }
+
+func (h *deferredHeap) less(i, j int) bool {
+	a, b := &h.refs[i], &h.refs[j]
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	return a.order < b.order
+}
+
+// peek returns the earliest line's time.
+func (h *deferredHeap) peek() time.Time { return h.slots[h.refs[0].slot].t }
+
+// push stores a copy of wire.
+func (h *deferredHeap) push(t time.Time, order uint64, device, format, transport string, wire []byte) {
+	var slot int32
+	if n := len(h.free); n > 0 {
+		slot, h.free = h.free[n-1], h.free[:n-1]
+	} else {
+		h.slots = append(h.slots, deferred{})
+		slot = int32(len(h.slots) - 1)
+	}
+	d := &h.slots[slot]
+	d.t, d.device, d.format, d.transport = t, device, format, transport
+	d.wire = append(d.wire[:0], wire...)
+	h.refs = append(h.refs, deferredRef{at: t.UnixNano(), order: order, slot: slot})
+	for i := len(h.refs) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			break
+		}
+		h.refs[i], h.refs[p] = h.refs[p], h.refs[i]
+		i = p
+	}
+}
+
+// pop removes the earliest line; it stays valid until the next push.
+func (h *deferredHeap) pop() *deferred {
+	top := h.refs[0].slot
+	n := len(h.refs) - 1
+	h.refs[0] = h.refs[n]
+	h.refs = h.refs[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && h.less(l, m) {
+			m = l
+		}
+		if r < n && h.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		h.refs[i], h.refs[m] = h.refs[m], h.refs[i]
+		i = m
+	}
+	h.free = append(h.free, top)
+	return &h.slots[top]
 }
 
 // poisson draws a Poisson variate with mean mu.

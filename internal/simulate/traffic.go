@@ -215,7 +215,7 @@ func (g *generator) pickUser(a *activity) *User {
 
 // render generates the lines of one background event of activity a at t.
 func (g *generator) render(ctx context.Context, a *activity, t time.Time) error {
-	g.st.set(t)
+	g.setStamp(t)
 	switch a.kind {
 	case actWeb:
 		return g.renderWeb(ctx, t, g.pickUser(a), g.pickSite(), "")
@@ -264,7 +264,7 @@ var webPaths = [...]string{"/", "/index.html", "/news/", "/top.html", "/search?q
 // random, and sometimes the proxy's upstream session on the firewall.
 // upload > 0 makes it a POST of that many bytes (an incident).
 func (g *generator) renderWeb(ctx context.Context, t time.Time, u *User, site *Site, incident string) error {
-	g.st.set(t)
+	g.setStamp(t)
 	proxies := g.s.topo.proxies
 	px := proxies[g.rng.IntN(len(proxies))]
 	client := g.clientOf(u)
@@ -303,7 +303,7 @@ func (g *generator) renderWeb(ctx context.Context, t time.Time, u *User, site *S
 		if px.Transport == TransportFile {
 			g.buf = appendSquid(g.buf, t, &r)
 		} else {
-			g.buf = append3164Header(g.buf, priSquidInfo, &g.st, px.Name, "squid", pidOf(px.Name))
+			g.buf = append3164Header(g.buf, priSquidInfo, g.st, px.Name, "squid", pidOf(px.Name))
 			g.buf = appendSquid(g.buf, t, &r)
 		}
 		if err := g.emitMaybeIncident(ctx, t, px.Name, FormatSquid, px.Transport, incident); err != nil {
@@ -314,7 +314,7 @@ func (g *generator) renderWeb(ctx context.Context, t time.Time, u *User, site *S
 		if blocked {
 			r.status, r.respBytes, r.action = 403, 2048, "block"
 		}
-		g.buf = appendIFilter(g.buf, &g.st, &r)
+		g.buf = appendIFilter(g.buf, g.st, &r)
 		if err := g.emitMaybeIncident(ctx, t, px.Name, FormatIFilter, TransportFile, incident); err != nil {
 			return err
 		}
@@ -341,7 +341,7 @@ func (g *generator) emitMaybeIncident(ctx context.Context, t time.Time, device, 
 // renderFortiSession emits a FortiGate traffic line on the firewall of zone.
 func (g *generator) renderFortiSession(ctx context.Context, t time.Time, zone string, src, dst netip.Addr, proto, dport int, service, action string, policy int, sent, rcvd int64, incident string) error {
 	fw := g.s.topo.firewall[zone]
-	g.st.set(t)
+	g.setStamp(t)
 	r := fgRecord{devname: fw.Name, devid: fw.DevID, srcip: src, dstip: dst, srcport: g.ephemeralPort(), dstport: dport,
 		srcintf: "lan", dstintf: "wan1", proto: proto, action: action, service: service, policyid: policy,
 		sessionid: int64(g.rng.Uint32() >> 4)}
@@ -352,7 +352,7 @@ func (g *generator) renderFortiSession(ctx context.Context, t time.Time, zone st
 		r.sentbyte, r.rcvdbyte = sent, rcvd
 		r.duration = 1 + int(rcvd/200000) + g.rng.IntN(30)
 	}
-	g.buf = appendFortiGate(g.buf[:0], &g.st, t, &r)
+	g.buf = appendFortiGate(g.buf[:0], g.st, t, &r)
 	return g.emitMaybeIncident(ctx, t, fw.Name, FormatFortiGate, TransportSyslog5424, incident)
 }
 
@@ -363,7 +363,7 @@ var lgwanServices = [...]struct {
 }{{443, "HTTPS"}, {443, "HTTPS"}, {443, "HTTPS"}, {80, "HTTP"}, {8443, "tcp/8443"}}
 
 func (g *generator) renderLGWAN(ctx context.Context, t time.Time, u *User) error {
-	g.st.set(t)
+	g.setStamp(t)
 	s := lgwanServices[g.rng.IntN(len(lgwanServices))]
 	dst := hostInPrefix(g.org.lgwanNet, 0x0800+g.rng.IntN(64)) // a few dozen LGWAN-ASP servers
 	rcvd := g.bytesLogNormal(9, 1.4, 20<<20)
@@ -416,15 +416,15 @@ func (g *generator) renderScreenFor(ctx context.Context, t time.Time, u *User, i
 	gw := g.s.topo.screen
 	g.sess++
 	r := gwRecord{host: gw.Name, gw: gw.Kind, action: gwScreenSession, user: u.Name, src: u.Terminal, dst: gw.peer, session: g.sess, pid: pidOf(gw.Name)}
-	g.st.set(t)
-	g.buf = appendGateway(g.buf[:0], &g.st, t, &r)
+	g.setStamp(t)
+	g.buf = appendGateway(g.buf[:0], g.st, t, &r)
 	return g.emitMaybeIncident(ctx, t, gw.Name, FormatGateway, TransportSyslog5424, incident)
 }
 
 var fileExts = [...]string{"pdf", "pdf", "xlsx", "docx", "zip", "jpg", "csv"}
 
 func (g *generator) renderFile(ctx context.Context, t time.Time, u *User) error {
-	g.st.set(t)
+	g.setStamp(t)
 	gw := g.s.topo.file
 	r := gwRecord{host: gw.Name, gw: gw.Kind, action: gwFileSanitized, dir: "in", user: u.Name, src: gw.peer, dst: u.Terminal, size: g.bytesLogNormal(12, 1.5, 200<<20), pid: pidOf(gw.Name)}
 	var fb [40]byte
@@ -441,14 +441,14 @@ func (g *generator) renderFile(ctx context.Context, t time.Time, u *User) error 
 		r.dir, r.src, r.dst = "out", u.Terminal, gw.peer
 	}
 	r.file = string(f)
-	g.buf = appendGateway(g.buf[:0], &g.st, t, &r)
+	g.buf = appendGateway(g.buf[:0], g.st, t, &r)
 	return g.emit(ctx, t, gw.Name, FormatGateway, TransportSyslog5424)
 }
 
 var mailPeers = [...]string{"info@example.com", "news@example.co.jp", "support@example.net", "kikaku@city.example.lg.jp", "bousai@pref.example.lg.jp"}
 
 func (g *generator) renderMail(ctx context.Context, t time.Time, u *User, in bool) error {
-	g.st.set(t)
+	g.setStamp(t)
 	gw := g.s.topo.mail
 	inMail := g.linuxIn("internet", 0)
 	lgMail := g.s.topo.lgMail
@@ -460,7 +460,7 @@ func (g *generator) renderMail(ctx context.Context, t time.Time, u *User, in boo
 	if !in {
 		r.dir, r.from, r.to, r.src, r.dst = "out", string(own), peer, lgMail, inMail.addr
 	}
-	g.buf = appendGateway(g.buf[:0], &g.st, t, &r)
+	g.buf = appendGateway(g.buf[:0], g.st, t, &r)
 	if err := g.emit(ctx, t, gw.Name, FormatGateway, TransportSyslog5424); err != nil {
 		return err
 	}
@@ -486,33 +486,33 @@ func (g *generator) sshTarget(u *User) (*Host, netip.Addr) {
 }
 
 func (g *generator) renderSSHLogin(ctx context.Context, t time.Time, u *User) error {
-	g.st.set(t)
+	g.setStamp(t)
 	h, from := g.sshTarget(u)
 	grp := g.org.Groups[g.s.topo.groupIdx[u.Group]]
 	r := sshRecord{host: h.Name, pid: 1000 + g.rng.IntN(60000), user: u.Name, from: from, port: g.ephemeralPort()}
 	if grp.SSH == "password" {
 		if g.chance(0.1) { // a typo first
 			r.kind = sshFailedPassword
-			g.buf = appendSSHD(g.buf[:0], &g.st, &r)
+			g.buf = appendSSHD(g.buf[:0], g.st, &r)
 			if err := g.emit(ctx, t, h.Name, FormatSSHD, TransportSyslog3164); err != nil {
 				return err
 			}
 			t = t.Add(time.Duration(2000+g.rng.IntN(4000)) * time.Millisecond)
-			g.st.set(t)
+			g.setStamp(t)
 		}
 		r.kind = sshAcceptedPassword
 	} else {
 		r.kind = sshAcceptedPublickey
 		r.key = fingerprint(u.Name)
 	}
-	g.buf = appendSSHD(g.buf[:0], &g.st, &r)
+	g.buf = appendSSHD(g.buf[:0], g.st, &r)
 	if err := g.emit(ctx, t, h.Name, FormatSSHD, TransportSyslog3164); err != nil {
 		return err
 	}
 	t = t.Add(3 * time.Millisecond)
-	g.st.set(t)
+	g.setStamp(t)
 	r.kind = sshSessionOpened
-	g.buf = appendSSHD(g.buf[:0], &g.st, &r)
+	g.buf = appendSSHD(g.buf[:0], g.st, &r)
 	return g.emit(ctx, t, h.Name, FormatSSHD, TransportSyslog3164)
 }
 
@@ -548,12 +548,12 @@ func (g *generator) renderIptablesNoise(ctx context.Context, t time.Time, h *Hos
 }
 
 func (g *generator) emitIptables(ctx context.Context, t time.Time, h *Host, src, dst netip.Addr, proto string, spt, dpt, length int, incident string) error {
-	g.st.set(t)
+	g.setStamp(t)
 	r := ipRecord{host: h.Name, uptime: g.uptime(h, t), in: "eth0", mac: macOf(h.Name, src), src: src, dst: dst, proto: proto, spt: spt, dpt: dpt, length: length, ttl: 64, id: g.rng.IntN(65536)}
 	if proto == "TCP" {
 		r.ttl = 128
 	}
-	g.buf = appendIptables(g.buf[:0], &g.st, &r)
+	g.buf = appendIptables(g.buf[:0], g.st, &r)
 	return g.emitMaybeIncident(ctx, t, h.Name, FormatIptables, TransportSyslog3164, incident)
 }
 
