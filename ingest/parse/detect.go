@@ -47,10 +47,10 @@ func (p *Parsers) appFormat(app string) string {
 
 // sniff guesses a format from the content, cheapest and most specific tests first. "" means no guess.
 func sniff(body string) string {
-	if strings.HasPrefix(body, "gw=") || strings.Contains(body, " gw=") {
+	if hasKey(body, "gw") && hasKey(body, "action") {
 		return FormatGateway
 	}
-	if strings.Contains(body, "logid=") && strings.Contains(body, "type=") {
+	if hasKey(body, "logid") && hasKey(body, "type") {
 		return FormatFortiGate
 	}
 	if strings.Contains(body, " SRC=") && strings.Contains(body, " DST=") && strings.Contains(body, "PROTO=") {

@@ -23,6 +23,9 @@ import (
 // policyid, logid, type, subtype.
 func (p *Parsers) parseFortiGate(body string, loc *time.Location, e *event.Event) (bool, error) {
 	const f = FormatFortiGate
+	if !hasKey(body, "logid") && !hasKey(body, "type") {
+		return false, nil
+	}
 	var date, clock, tz, etime, typ, subtype, user, unauth, status, action string
 	var err error
 	keep := func(er error) {
@@ -30,7 +33,6 @@ func (p *Parsers) parseFortiGate(body string, loc *time.Location, e *event.Event
 			err = er
 		}
 	}
-	seenLogID := false
 	sc := kvScanner{s: body}
 	for {
 		k, v, quoted, bad, ok := sc.next()
@@ -56,7 +58,6 @@ func (p *Parsers) parseFortiGate(body string, loc *time.Location, e *event.Event
 		case "eventtime":
 			etime = v
 		case "logid":
-			seenLogID = true
 			setLabel(e, p.maxLabels, "logid", v)
 		case "type":
 			typ = v
@@ -105,9 +106,6 @@ func (p *Parsers) parseFortiGate(body string, loc *time.Location, e *event.Event
 		case "catdesc":
 			e.URL.Category = v
 		}
-	}
-	if !seenLogID && typ == "" {
-		return false, nil
 	}
 	e.Meta.Module = f
 	e.Meta.Category = fortiCategory(typ, subtype, action)

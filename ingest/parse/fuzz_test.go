@@ -74,6 +74,14 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("module %q, format %q", e.Meta.Module, format)
 		}
 		checkEvent(t, &e, err)
+		if format != FormatSyslog {
+			// Parsers tried before the one that took the body must have left no trace in the event.
+			var direct event.Event
+			_, _ = p.parseAs(format, strings.TrimSpace(body), p.tokyo, &direct)
+			if !reflect.DeepEqual(e, direct) {
+				t.Fatalf("event differs from the %s parser's own: %+v / %+v", format, e, direct)
+			}
+		}
 		format2, err2 := p.Parse(Input{AppName: app, Body: body}, &again)
 		if format2 != format || (err == nil) != (err2 == nil) || !reflect.DeepEqual(e, again) {
 			t.Fatalf("second parse differs: %q %v / %q %v", format, err, format2, err2)

@@ -20,7 +20,10 @@ import (
 // (dir, from, to, file, method, reason, session, attachments, result …).
 func (p *Parsers) parseGateway(body string, loc *time.Location, e *event.Event) (bool, error) {
 	const f = FormatGateway
-	gw, action, outcome := "", "", ""
+	if !hasKey(body, "gw") || !hasKey(body, "action") {
+		return false, nil
+	}
+	action, outcome := "", ""
 	var err error
 	keep := func(er error) {
 		if err == nil {
@@ -41,7 +44,6 @@ func (p *Parsers) parseGateway(body string, loc *time.Location, e *event.Event) 
 		}
 		switch k {
 		case "gw":
-			gw = v
 			setLabel(e, p.maxLabels, "gw", v)
 		case "action":
 			action = v
@@ -70,11 +72,11 @@ func (p *Parsers) parseGateway(body string, loc *time.Location, e *event.Event) 
 			}
 		}
 	}
-	if gw == "" || action == "" {
-		return false, nil
-	}
 	e.Meta.Module = f
 	e.Meta.Category = "sanitization"
+	if action == "" {
+		keep(fieldErr(f, "action", "", "empty: a gateway line says what the gateway did"))
+	}
 	e.Meta.Action = action
 	if outcome == "" || outcome == event.OutcomeUnknown {
 		outcome = gatewayOutcome(action)

@@ -83,3 +83,20 @@ func isKey(k string) bool {
 	}
 	return true
 }
+
+// hasKey reports whether key= occurs at the start of s or after a space: a cheap test, before any field is
+// written, of whether a key=value body is of a format.
+func hasKey(s, key string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], key)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(key)
+		if (j == 0 || s[j-1] == ' ' || s[j-1] == '\t' || s[j-1] == ',') && end < len(s) && s[end] == '=' {
+			return true
+		}
+		i = j + 1
+	}
+}
