@@ -60,6 +60,9 @@ type compiled struct {
 	src     string
 	program *vm.Program
 	require []constraint
+	// natives are Go predicates for some top-level conjuncts; nativeOnly says they are all of them.
+	natives    []predicate
+	nativeOnly bool
 }
 
 func (c *compiler_) config() *conf.Config {
@@ -99,6 +102,7 @@ func (c *compiler_) compile(src string) (*compiled, error) {
 		return nil, err
 	}
 	req := constraints(tree.Node)
+	nat, all := c.natives(tree.Node)
 	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
 		return nil, err
 	}
@@ -106,7 +110,7 @@ func (c *compiler_) compile(src string) (*compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &compiled{src: src, program: prog, require: req}, nil
+	return &compiled{src: src, program: prog, require: req, natives: nat, nativeOnly: all}, nil
 }
 
 // patcher expands macros and turns string constants compared with addresses into address constants.

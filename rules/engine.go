@@ -138,7 +138,6 @@ type entry struct {
 // group is the window of one group key of one threshold rule.
 type group struct {
 	key      string
-	values   []string
 	elem     *list.Element
 	start    time.Time // tumbling: start of the current window
 	fired    bool      // tumbling: the current window has alerted
@@ -167,7 +166,7 @@ func (e *Engine) Eval(ev *event.Event) []Alert {
 	for _, bucket := range e.rules.index.candidates(ev) {
 		for _, r := range bucket {
 			e.stats.Evaluated++
-			ok, err := e.run(r.cond.program, ev)
+			ok, err := r.cond.matches(e, ev)
 			if err != nil {
 				e.fail(r, ev, err)
 				continue
@@ -229,22 +228,49 @@ func (e *Engine) fail(r *Rule, ev *event.Event, err error) {
 		"rule", r.ID, "at", r.Pos.String(), "event", ev.ID, "error", err)
 }
 
-func groupKey(fields []field, ev *event.Event) (string, []string) {
-	if len(fields) == 0 {
-		return "", nil
+// groupKey is the internal key of an event's group: the values of the fields, joined by a unit
+// separator. For one string field it is the field's value itself, so building it costs nothing.
+func groupKey(fields []field, ev *event.Event) string {
+	switch len(fields) {
+	case 0:
+		return ""
+	case 1:
+		return fields[0].get(ev)
 	}
-	vals := make([]string, len(fields))
 	var b strings.Builder
 	for i, f := range fields {
-		vals[i] = f.get(ev)
+		if i > 0 {
+			b.WriteByte(keySep)
+		}
+		b.WriteString(f.get(ev))
+	}
+	return b.String()
+}
+
+const keySep = '\x1f'
+
+// displayKey turns an internal group key into the readable form alerts carry: "source.ip=10.1.1.5".
+func displayKey(names []string, key string) (string, map[string]string) {
+	if len(names) == 0 {
+		return "", nil
+	}
+	vals := strings.Split(key, string(keySep))
+	m := make(map[string]string, len(names))
+	var b strings.Builder
+	for i, n := range names {
+		v := ""
+		if i < len(vals) {
+			v = vals[i]
+		}
+		m[n] = v
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(f.name)
+		b.WriteString(n)
 		b.WriteByte('=')
-		b.WriteString(vals[i])
+		b.WriteString(v)
 	}
-	return b.String(), vals
+	return b.String(), m
 }
 
 // apply records a match of r and returns the alert it raises, if any.
@@ -273,7 +299,10 @@ func (e *Engine) apply(r *Rule, ev *event.Event) (Alert, bool) {
 	case r.Threshold != nil:
 		return e.window(r, st, ev)
 	}
-	a := e.newAlert(r, KindMatch, "", nil)
+	if r.Suppress != nil && e.held(st, r, ev) {
+		return Alert{}, false
+	}
+	a := e.newAlert(r, KindMatch)
 	a.Count = 1
 	a.EventIDs = []string{ev.ID}
 	a.Zones = zonesOf(nil, ev)
@@ -281,28 +310,27 @@ func (e *Engine) apply(r *Rule, ev *event.Event) (Alert, bool) {
 	return e.release(r, st, ev, a)
 }
 
-func (e *Engine) newAlert(r *Rule, kind, key string, by []string) Alert {
-	return Alert{RuleID: r.ID, Title: r.Title, Severity: r.Severity, Tags: r.Tags, Kind: kind, GroupKey: key, Created: e.opts.Now().UTC()}
+func (e *Engine) newAlert(r *Rule, kind string) Alert {
+	return Alert{RuleID: r.ID, Title: r.Title, Severity: r.Severity, Tags: r.Tags, Kind: kind, Created: e.opts.Now().UTC()}
 }
 
-func groupMap(names, vals []string) map[string]string {
-	if len(names) == 0 {
-		return nil
+// held reports, cheaply, whether suppression holds back an alert of r for ev, and counts it if so.
+func (e *Engine) held(st *ruleState, r *Rule, ev *event.Event) bool {
+	s, ok := st.suppress[groupKey(r.Suppress.by, ev)]
+	if ok && ev.Timestamp.Before(s.Until) {
+		s.Held++
+		e.stats.Suppressed++
+		return true
 	}
-	m := make(map[string]string, len(names))
-	for i, n := range names {
-		m[n] = vals[i]
-	}
-	return m
+	return false
 }
 
 // release applies suppression to an alert about to go out.
 func (e *Engine) release(r *Rule, st *ruleState, ev *event.Event, a Alert) (Alert, bool) {
 	if r.Suppress != nil {
-		key, vals := groupKey(r.Suppress.by, ev)
+		key := groupKey(r.Suppress.by, ev)
 		if a.GroupKey == "" {
-			a.GroupKey = key
-			a.Group = groupMap(r.Suppress.By, vals)
+			a.GroupKey, a.Group = displayKey(r.Suppress.By, key)
 		}
 		t := ev.Timestamp
 		s, ok := st.suppress[key]
@@ -367,7 +395,7 @@ func zonesOf(zs []string, ev *event.Event) []string {
 // alerts and starts afresh; a tumbling window alerts once per window.
 func (e *Engine) window(r *Rule, st *ruleState, ev *event.Event) (Alert, bool) {
 	th := r.Threshold
-	key, vals := groupKey(th.by, ev)
+	key := groupKey(th.by, ev)
 	g, ok := st.groups[key]
 	if ok {
 		st.lru.MoveToFront(g.elem)
@@ -377,7 +405,7 @@ func (e *Engine) window(r *Rule, st *ruleState, ev *event.Event) (Alert, bool) {
 			delete(st.groups, old.key)
 			e.stats.Evicted++
 		}
-		g = &group{key: key, values: vals}
+		g = &group{key: key}
 		g.elem = st.lru.PushFront(g)
 		st.groups[key] = g
 	}
@@ -433,8 +461,8 @@ func (e *Engine) window(r *Rule, st *ruleState, ev *event.Event) (Alert, bool) {
 	if n < th.Need {
 		return Alert{}, false
 	}
-	a := e.newAlert(r, "threshold", key, th.By)
-	a.Group = groupMap(th.By, vals)
+	a := e.newAlert(r, "threshold")
+	a.GroupKey, a.Group = displayKey(th.By, key)
 	es := g.entries
 	if th.distinct != nil {
 		a.Distinct = n
@@ -491,7 +519,8 @@ func (e *Engine) Tick(now time.Time) []Alert {
 				continue
 			}
 			a.Alerted = now
-			al := e.newAlert(r, KindAbsence, r.Absence.By+"="+key, nil)
+			al := e.newAlert(r, KindAbsence)
+			al.GroupKey = r.Absence.By + "=" + key
 			al.Group = map[string]string{r.Absence.By: key}
 			al.FirstSeen, al.LastSeen = a.LastSeen, a.LastSeen
 			al.ID = alertID(r.ID, al.GroupKey, a.LastSeen)

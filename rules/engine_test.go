@@ -374,3 +374,29 @@ rules:
 		t.Errorf("the window of an unchanged rule was lost on reload")
 	}
 }
+
+// TestNativeAgreesWithVM checks that the Go predicates never change a condition's outcome: for every
+// rule of the benchmark set and many events, native-then-VM and VM alone agree.
+func TestNativeAgreesWithVM(t *testing.T) {
+	rs, err := Load(t.Context(), variantRules(t), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := mustEngine(t, rs)
+	events := benchEvents(4000)
+	nativeOnly := 0
+	for _, r := range rs.Rules {
+		if r.cond.nativeOnly {
+			nativeOnly++
+		}
+		for _, e := range events {
+			e.Timestamp = t0
+			a, errA := r.cond.matches(en, e)
+			b, errB := en.run(r.cond.program, e)
+			if a != b || (errA == nil) != (errB == nil) {
+				t.Fatalf("rule %s, event %s: native path %v/%v, VM %v/%v", r.ID, eventText(e), a, errA, b, errB)
+			}
+		}
+	}
+	t.Logf("%d of %d conditions are decided without the VM", nativeOnly, len(rs.Rules))
+}

@@ -2,8 +2,8 @@ package rules
 
 import "github.com/zonewatch/zonewatch/internal/event"
 
-// index files each enabled rule under one equality its condition requires (the first of event.action,
-// event.module, event.category, destination.zone, source.zone that it constrains), or in the catch-all bucket. For an
+// index files each enabled rule under one equality its condition requires (of event.action,
+// event.module, event.category, destination.zone, source.zone), or in the catch-all bucket. For an
 // event, the candidate rules are the five buckets its field values select plus the catch-all; the
 // buckets are disjoint, so no rule is evaluated twice.
 type index struct {
@@ -20,11 +20,19 @@ func buildIndex(rules []*Rule) *index {
 		if !r.Enabled {
 			continue
 		}
-		best := -1
+		// File the rule under the constraint whose buckets are the emptiest so far (ties: the field
+		// order), so rules that share a common constraint (event.category == "network") spread out over
+		// their rarer ones (source.zone == "dmz").
+		best, bestSize := -1, 0
 		var vals []string
 		for _, c := range r.cond.require {
-			if best == -1 || c.field < best || (c.field == best && len(c.values) < len(vals)) {
-				best, vals = c.field, c.values
+			size := 0
+			for _, v := range c.values {
+				size = max(size, len(ix.buckets[c.field][v]))
+			}
+			size += len(c.values) - 1
+			if best == -1 || size < bestSize || (size == bestSize && c.field < best) {
+				best, bestSize, vals = c.field, size, c.values
 			}
 		}
 		if best < 0 {
