@@ -74,6 +74,9 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("module %q, format %q", e.Meta.Module, format)
 		}
 		checkEvent(t, &e, err)
+		if format == FormatSyslog && !reflect.DeepEqual(e, event.Event{Meta: event.Meta{Module: FormatSyslog}}) {
+			t.Fatalf("an unrecognised body left fields in the event: %+v", e)
+		}
 		if format != FormatSyslog {
 			// Parsers tried before the one that took the body must have left no trace in the event.
 			var direct event.Event
