@@ -19,6 +19,8 @@ type compiler struct {
 	opts      Options
 	params    []Param
 	residuals []Residual
+	columns   map[string]bool // events columns the filter reads
+	zones     map[string]bool // zones the filter asks for by equality
 }
 
 // unpushable says that an operand or condition cannot be evaluated in ClickHouse.
@@ -68,7 +70,9 @@ func knownFunctions() []string {
 // so that an unknown field inside an unpushable part is still an error.
 func (c *compiler) validate(n ast.Node, depth int) error {
 	if depth > c.opts.MaxDepth {
-		return c.errorf(n, "the filter is nested more than %d levels deep: flatten it (a chain of and/or counts as one level)", c.opts.MaxDepth)
+		e := c.errorf(n, "the filter is nested more than %d levels deep: flatten it (a chain of and/or counts as one level)", c.opts.MaxDepth)
+		e.Limit = true
+		return e
 	}
 	switch n := n.(type) {
 	case nil:
@@ -151,10 +155,12 @@ func (c *compiler) resolve(n ast.Node) (operand, error) {
 		return operand{}, c.errorf(n, "only event fields have members (source.ip, labels.policyid)")
 	}
 	if key, ok := strings.CutPrefix(path, "labels."); ok {
+		c.columns["labels"] = true
 		return operand{kind: KindString, labelKey: key, labels: true, node: n}, nil
 	}
 	f, ok := LookupField(path)
 	if ok {
+		c.columns[f.Column] = true
 		return operand{kind: f.Kind, sql: f.Column, field: &f, node: n}, nil
 	}
 	if isGroup(path) {
@@ -314,7 +320,9 @@ type operand struct {
 
 func (c *compiler) param(n ast.Node, typ string, v any) (string, error) {
 	if len(c.params) >= c.opts.MaxParams {
-		return "", c.errorf(n, "the filter needs more than %d query parameters: shorten it, or put long lists of values in a named list and use in_list", c.opts.MaxParams)
+		e := c.errorf(n, "the filter needs more than %d query parameters: shorten it, or put long lists of values in a named list and use in_list", c.opts.MaxParams)
+		e.Limit = true
+		return "", e
 	}
 	name := c.opts.ParamPrefix + strconv.Itoa(len(c.params)+1)
 	c.params = append(c.params, Param{Name: name, Type: typ, Value: v})
@@ -499,6 +507,10 @@ func (c *compiler) compare(n *ast.BinaryNode) (string, error) {
 		rt, _ := c.text(n.Right)
 		return "", c.errorf(n, "cannot compare %s (%s) with %s (%s): compare a field with a constant of its type, e.g. destination.port == 22 or user.name == \"admin\"", lt, l.kind, rt, r.kind)
 	}
+	if n.Operator == "==" {
+		c.noteZone(l, r)
+		c.noteZone(r, l)
+	}
 	ls, err := c.sql(l)
 	if err != nil {
 		return "", err
@@ -562,6 +574,7 @@ func (c *compiler) in(n *ast.BinaryNode) (string, error) {
 				lt, _ := c.text(n.Left)
 				return "", c.errorf(e, "%s (%s) is in a list tested against %s (%s)", t, o.kind, lt, l.kind)
 			}
+			c.noteZone(l, o)
 			s, err := c.sql(o)
 			if err != nil {
 				return "", err
@@ -833,4 +846,11 @@ func (c *compiler) inRanges(n ast.Node, a string, ranges []netip.Prefix) (string
 		s = s + " AND " + a + " != toIPv6('::')"
 	}
 	return s, nil
+}
+
+// noteZone records a zone the filter asks for: a zone field compared with a constant.
+func (c *compiler) noteZone(f, v operand) {
+	if f.field != nil && strings.HasSuffix(f.field.Column, "_zone") && v.isConst && v.kind == KindString {
+		c.zones[v.str] = true
+	}
 }

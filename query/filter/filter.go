@@ -18,6 +18,7 @@ package filter
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -107,6 +108,8 @@ type Error struct {
 	Filter string
 	Pos    Position
 	Msg    string
+	// Limit is set when the filter is over a limit of Options (length, depth, parameters).
+	Limit bool
 }
 
 func (e *Error) Error() string {
@@ -124,6 +127,12 @@ type Compiled struct {
 	Params []Param
 	// Residuals are the parts of the filter that Where does not evaluate.
 	Residuals []Residual
+	// Columns are the events columns the filter reads (sorted), for choosing a table that has them.
+	Columns []string
+	// Zones are the zones the filter asks for by equality (source.zone == "lgwan", observer.zone in
+	// […]), sorted, so that a caller can refuse zones outside a user's scope with a clear error.
+	// Scopes are still enforced by the WHERE, never by this list alone.
+	Zones []string
 }
 
 // Exact reports whether Where selects exactly the filter's matches.
@@ -145,7 +154,7 @@ func Compile(src string, opts Options) (*Compiled, error) {
 		return nil, fmt.Errorf("filter: Options.ParamPrefix %q is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*)", opts.ParamPrefix)
 	}
 	if len(src) > opts.MaxLength {
-		return nil, &Error{Filter: src, Pos: Position{Offset: 0, Line: 1, Column: 1},
+		return nil, &Error{Filter: src, Pos: Position{Offset: 0, Line: 1, Column: 1}, Limit: true,
 			Msg: fmt.Sprintf("the filter is %d bytes long, more than the limit of %d: shorten it, or put long lists of values in a named list and use in_list", len(src), opts.MaxLength)}
 	}
 	if !utf8.ValidString(src) {
@@ -165,7 +174,7 @@ func Compile(src string, opts Options) (*Compiled, error) {
 		}
 		return nil, &Error{Filter: src, Pos: Position{Line: 1, Column: 1}, Msg: "does not parse: " + err.Error()}
 	}
-	c := &compiler{src: src, runes: []rune(src), opts: opts}
+	c := &compiler{src: src, runes: []rune(src), opts: opts, columns: map[string]bool{}, zones: map[string]bool{}}
 	if err := c.validate(tree.Node, 1); err != nil {
 		return nil, err
 	}
@@ -174,7 +183,17 @@ func Compile(src string, opts Options) (*Compiled, error) {
 		return nil, err
 	}
 	out.Where, out.Params, out.Residuals = where, c.params, c.residuals
+	out.Columns, out.Zones = sortedKeys(c.columns), sortedKeys(c.zones)
 	return out, nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 func isIdent(s string) bool {

@@ -50,6 +50,10 @@ func render(src string, c *filter.Compiled, err error) string {
 	for _, p := range c.Params {
 		fmt.Fprintf(&b, "param:  %s %s = %q\n", p.Name, p.Type, fmt.Sprint(p.Value))
 	}
+	fmt.Fprintf(&b, "columns: %s\n", strings.Join(c.Columns, " "))
+	if len(c.Zones) > 0 {
+		fmt.Fprintf(&b, "zones:  %s\n", strings.Join(c.Zones, " "))
+	}
 	for _, r := range c.Residuals {
 		fmt.Fprintf(&b, "residual: %s at %s: %s\n", r.Expr, r.Pos, r.Reason)
 	}

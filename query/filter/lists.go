@@ -157,4 +157,3 @@ func (c *compiler) inList(n *ast.CallNode) (string, error) {
 	}
 	return "", c.errorf(nameNode, "in_list: list %q has kind %q: use ip, domain, string or map", nameNode.Value, kind)
 }
-
