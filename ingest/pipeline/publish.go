@@ -36,20 +36,29 @@ type PublisherOptions struct {
 }
 
 // Publisher publishes events and dead letters asynchronously, retrying until JetStream takes them.
+// Publishes are pipelined (many in flight on one connection); one collector goroutine reads their
+// acknowledgements in order and re-publishes what failed, so the in-flight bound is also the memory bound.
 type Publisher struct {
 	js      jetstream.JetStream
 	metrics *Metrics
 	log     *slog.Logger
-	slots   chan struct{}
+	pending chan pending
 	wg      sync.WaitGroup
 	ctx     context.Context
 	cancel  context.CancelFunc
 }
 
-// NewPublisher makes a Publisher.
+type pending struct {
+	fut    jetstream.PubAckFuture
+	msg    *nats.Msg
+	stream string
+	start  time.Time
+}
+
+// NewPublisher makes a Publisher and starts its collector.
 func NewPublisher(o PublisherOptions) *Publisher {
 	if o.MaxInFlight <= 0 {
-		o.MaxInFlight = 4096
+		o.MaxInFlight = 8192
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -58,7 +67,9 @@ func NewPublisher(o PublisherOptions) *Publisher {
 		o.Metrics = NewMetrics(nil)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Publisher{js: o.JS, metrics: o.Metrics, log: o.Logger, slots: make(chan struct{}, o.MaxInFlight), ctx: ctx, cancel: cancel}
+	p := &Publisher{js: o.JS, metrics: o.Metrics, log: o.Logger, pending: make(chan pending, o.MaxInFlight), ctx: ctx, cancel: cancel}
+	go p.collect()
+	return p
 }
 
 // Event publishes an event on zw.events.<source zone>.<source type>, with its id as the JetStream message
@@ -85,42 +96,61 @@ func (p *Publisher) Dead(ctx context.Context, d *DeadLetter) error {
 }
 
 func (p *Publisher) publish(ctx context.Context, subject, id string, data []byte, stream string) error {
-	select {
-	case p.slots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-p.ctx.Done():
-		return fmt.Errorf("publisher stopped: %s not published", subject)
-	}
 	msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}
 	msg.Header.Set(jetstream.MsgIDHeader, id)
 	p.wg.Add(1)
-	go p.deliver(msg, stream)
-	return nil
+	fut, err := p.js.PublishMsgAsync(msg)
+	if err != nil {
+		// Too many stalled or not connected: fall back to a synchronous publish with retries, which slows
+		// this sender down until JetStream catches up.
+		p.retry(msg, stream, err)
+		return nil
+	}
+	select {
+	case p.pending <- pending{fut: fut, msg: msg, stream: stream, start: time.Now()}:
+		return nil
+	case <-ctx.Done():
+		p.wg.Done()
+		return ctx.Err()
+	case <-p.ctx.Done():
+		p.wg.Done()
+		return fmt.Errorf("publisher stopped: %s not published", subject)
+	}
 }
 
-// deliver publishes one message until JetStream acknowledges it. Retrying with the same message id is
-// safe: JetStream drops duplicates within the stream's duplicate window.
-func (p *Publisher) deliver(msg *nats.Msg, stream string) {
-	defer func() { <-p.slots; p.wg.Done() }()
-	backoff := 50 * time.Millisecond
-	for attempt := 0; ; attempt++ {
-		start := time.Now()
-		ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
-		_, err := p.js.PublishMsg(ctx, msg)
-		cancel()
-		if err == nil {
-			p.metrics.Published.WithLabelValues(stream).Inc()
-			p.metrics.PublishLatency.Observe(time.Since(start).Seconds())
+// collect reads acknowledgements in publish order.
+func (p *Publisher) collect() {
+	for {
+		select {
+		case pm := <-p.pending:
+			select {
+			case <-pm.fut.Ok():
+				p.metrics.Published.WithLabelValues(pm.stream).Inc()
+				p.metrics.PublishLatency.Observe(time.Since(pm.start).Seconds())
+				p.wg.Done()
+			case err := <-pm.fut.Err():
+				p.retry(pm.msg, pm.stream, err)
+			}
+		case <-p.ctx.Done():
 			return
 		}
+	}
+}
+
+// retry publishes one message synchronously until JetStream acknowledges it. Retrying with the same
+// message id is safe: JetStream drops duplicates within the stream's duplicate window.
+func (p *Publisher) retry(msg *nats.Msg, stream string, first error) {
+	defer p.wg.Done()
+	err := first
+	backoff := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
 		reason := "error"
 		if natsbus.IsStreamFull(err) {
 			reason = "stream_full"
 		}
 		p.metrics.PublishErrors.WithLabelValues(reason).Inc()
-		if attempt%20 == 0 {
-			p.log.Warn("publish to JetStream failed; retrying", "subject", msg.Subject, "reason", reason, "err", err, "attempt", attempt+1)
+		if attempt%20 == 1 {
+			p.log.Warn("publish to JetStream failed; retrying", "subject", msg.Subject, "reason", reason, "err", err, "attempt", attempt)
 		}
 		select {
 		case <-time.After(backoff):
@@ -129,20 +159,28 @@ func (p *Publisher) deliver(msg *nats.Msg, stream string) {
 			return
 		}
 		backoff = min(backoff*2, 5*time.Second)
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+		_, err = p.js.PublishMsg(ctx, msg)
+		cancel()
+		if err == nil {
+			p.metrics.Published.WithLabelValues(stream).Inc()
+			p.metrics.PublishLatency.Observe(time.Since(start).Seconds())
+			return
+		}
 	}
 }
 
-// Flush waits until every accepted message is acknowledged, or ctx ends; then pending ones are abandoned
-// (and logged).
-func (p *Publisher) Flush(ctx context.Context) error {
+// Close waits until every accepted message is acknowledged, or ctx ends, then stops the publisher; what
+// is still pending then is abandoned, and logged.
+func (p *Publisher) Close(ctx context.Context) error {
+	defer p.cancel()
 	done := make(chan struct{})
 	go func() { p.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		p.cancel()
-		<-done
 		return fmt.Errorf("flush publishes: %w", ctx.Err())
 	}
 }

@@ -140,7 +140,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 	stopListening()
 	wg.Wait()
 	fctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	if err := pub.Flush(fctx); err != nil {
+	if err := pub.Close(fctx); err != nil {
 		log.Error("some accepted messages could not be stored in JetStream", "err", err)
 	}
 	cancel()

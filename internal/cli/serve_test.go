@@ -99,7 +99,7 @@ func hostPort(t *testing.T, addr string) (string, string) {
 func waitCount(t *testing.T, conn driver.Conn, want uint64, query string, args ...any) {
 	t.Helper()
 	var got uint64
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if err := conn.QueryRow(context.Background(), query, args...).Scan(&got); err != nil {
 			t.Fatalf("%s: %v", query, err)
 		}
