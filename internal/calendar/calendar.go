@@ -363,7 +363,13 @@ func (c *Calendar) decide(t time.Time, explain bool) (bool, string) {
 	case KindShift:
 		return c.decideShift(t, explain)
 	default:
-		return c.decideOffice(t, explain)
+		on, why := c.decideOffice(t, explain)
+		if explain && !c.opts.IgnoreHolidays {
+			if y := DateOf(t).Year; !c.opts.Holidays.Covers(y) {
+				why += " (the holiday list has no data for " + strconv.Itoa(y) + ")"
+			}
+		}
+		return on, why
 	}
 }
 

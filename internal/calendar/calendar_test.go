@@ -124,6 +124,7 @@ func TestOfficeCalendar(t *testing.T) {
 		{office, "2026-10-04 10:00", true, "on duty: extra working day 2026-10-04"},
 		{office, "2026-10-04 18:00", false, "outside office hours"},
 		{office, "2026-11-29 03:00", false, "not a working day (Sunday)"},
+		{office, "2031-01-13 10:00", true, "on duty: office hours 08:30–17:15 (the holiday list has no data for 2031)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.cal.Name()+"/"+tt.at, func(t *testing.T) {

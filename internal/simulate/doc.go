@@ -13,6 +13,9 @@
 // gateways, Linux servers), user groups with a calendar each (office 日勤,
 // shift crews 当務 in three platoons, admins, contractors; see
 // internal/calendar), web sites with filter categories and hourly volumes.
+// A Linux host may have a clock_skew: its lines carry the skewed time while
+// Line.Time stays true (in the default org mn-app01 runs 2m30s ahead, as a
+// server without NTP in the closed mynumber zone would).
 //
 // # Generation
 //

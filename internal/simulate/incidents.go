@@ -323,7 +323,7 @@ func (g *generator) incSSHBruteForce(id string, from, to time.Time) (Incident, b
 	for range n {
 		r := sshRecord{host: target.Name, pid: 1000 + g.rng.IntN(60000), from: src, port: g.ephemeralPort(), user: bruteUsers[g.rng.IntN(len(bruteUsers))]}
 		emit := func(kind int) {
-			g.setStamp(t)
+			g.setStamp(t.Add(target.skew))
 			r.kind = kind
 			g.buf = appendSSHD(g.buf[:0], g.st, &r)
 			g.emitMaybeIncident(context.Background(), t, target.Name, FormatSSHD, TransportSyslog3164, id)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml"
 
@@ -82,9 +83,17 @@ type Host struct {
 	Kind string `yaml:"kind,omitempty"`
 	// Service of a server: mail, dns, update, business.
 	Service string `yaml:"service,omitempty"`
+	// ClockSkew makes a Linux host's clock run off by this much (e.g.
+	// "+2m30s"): its lines carry the skewed time while Line.Time, the time
+	// they are sent, stays true. Drift is what the monitoring should see.
+	ClockSkew string `yaml:"clock_skew,omitempty"`
 
 	addr, peer netip.Addr
+	skew       time.Duration
 }
+
+// Skew returns the parsed ClockSkew.
+func (h *Host) Skew() time.Duration { return h.skew }
 
 // Addr returns the host's address.
 func (h *Host) Addr() netip.Addr { return h.addr }
@@ -295,6 +304,13 @@ func (o *Org) validate() error {
 			fail("%s: ip %q: %v", where, h.IP, err)
 		} else if z := o.ZoneOf(h.addr); z != h.Zone && len(o.zoneNets) == len(o.Zones) {
 			fail("%s: ip %s is not in zone %s", where, h.IP, h.Zone)
+		}
+		if h.ClockSkew != "" {
+			if h.skew, err = time.ParseDuration(h.ClockSkew); err != nil {
+				fail("%s: clock_skew %q: %v", where, h.ClockSkew, err)
+			} else if h.Role != RoleLinux {
+				fail("%s: clock_skew is only supported on linux hosts", where)
+			}
 		}
 		switch h.Role {
 		case RoleFirewall:

@@ -490,6 +490,7 @@ func TestWireFormatsParse(t *testing.T) {
 	squidRe := regexp.MustCompile(`^\d{10}\.\d{3} +\d+ \S+ [A-Z_]+/\d{3} \d+ [A-Z]+ \S+ \S+ [A-Z_]+/\S+ \S+$`)
 	ifilterRe := regexp.MustCompile(`^\[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0900\] \d+ \S+ \S+ \d{3} \d+ \d+ (pass|block) \d{4} "[A-Z]+ \S+ HTTP/1\.1" "[^"]+"$`)
 	counts := map[string]int{}
+	skewed := 0
 	for i := range r.lines {
 		l := &r.lines[i]
 		counts[l.Format+"/"+l.Transport]++
@@ -509,8 +510,16 @@ func TestWireFormatsParse(t *testing.T) {
 				t.Fatalf("line %d: rfc3164: %v: %s", l.Seq, err, l.Wire)
 			}
 			sm := m.(*rfc3164.SyslogMessage)
-			// The parser reads the local wall clock as UTC.
-			if *sm.Hostname != l.Device || sm.Timestamp.UTC().Format(time.DateTime) != l.Time.In(tokyo()).Format(time.DateTime) {
+			// The parser reads the local wall clock as UTC; a host may
+			// have a skewed clock.
+			var skew time.Duration
+			if h, ok := r.sim.Org().Host(l.Device); ok {
+				skew = h.Skew()
+			}
+			if skew != 0 {
+				skewed++
+			}
+			if *sm.Hostname != l.Device || sm.Timestamp.UTC().Format(time.DateTime) != l.Time.Add(skew).In(tokyo()).Format(time.DateTime) {
 				t.Fatalf("line %d: host %s time %s, want %s %s", l.Seq, *sm.Hostname, sm.Timestamp, l.Device, l.Time)
 			}
 			if l.Format == FormatSquid {
@@ -538,6 +547,9 @@ func TestWireFormatsParse(t *testing.T) {
 		default:
 			t.Fatalf("line %d: transport %q", l.Seq, l.Transport)
 		}
+	}
+	if skewed == 0 {
+		t.Error("no line of the host with a skewed clock")
 	}
 	for _, k := range []string{"fortigate/syslog5424", "iptables/syslog3164", "sshd/syslog3164", "squid/file", "squid/syslog3164", "ifilter/file", "gateway/syslog5424"} {
 		if counts[k] == 0 {

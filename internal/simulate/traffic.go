@@ -486,8 +486,8 @@ func (g *generator) sshTarget(u *User) (*Host, netip.Addr) {
 }
 
 func (g *generator) renderSSHLogin(ctx context.Context, t time.Time, u *User) error {
-	g.setStamp(t)
 	h, from := g.sshTarget(u)
+	g.setStamp(t.Add(h.skew))
 	grp := g.org.Groups[g.s.topo.groupIdx[u.Group]]
 	r := sshRecord{host: h.Name, pid: 1000 + g.rng.IntN(60000), user: u.Name, from: from, port: g.ephemeralPort()}
 	if grp.SSH == "password" {
@@ -498,7 +498,7 @@ func (g *generator) renderSSHLogin(ctx context.Context, t time.Time, u *User) er
 				return err
 			}
 			t = t.Add(time.Duration(2000+g.rng.IntN(4000)) * time.Millisecond)
-			g.setStamp(t)
+			g.setStamp(t.Add(h.skew))
 		}
 		r.kind = sshAcceptedPassword
 	} else {
@@ -510,7 +510,7 @@ func (g *generator) renderSSHLogin(ctx context.Context, t time.Time, u *User) er
 		return err
 	}
 	t = t.Add(3 * time.Millisecond)
-	g.setStamp(t)
+	g.setStamp(t.Add(h.skew))
 	r.kind = sshSessionOpened
 	g.buf = appendSSHD(g.buf[:0], g.st, &r)
 	return g.emit(ctx, t, h.Name, FormatSSHD, TransportSyslog3164)
@@ -548,7 +548,7 @@ func (g *generator) renderIptablesNoise(ctx context.Context, t time.Time, h *Hos
 }
 
 func (g *generator) emitIptables(ctx context.Context, t time.Time, h *Host, src, dst netip.Addr, proto string, spt, dpt, length int, incident string) error {
-	g.setStamp(t)
+	g.setStamp(t.Add(h.skew))
 	r := ipRecord{host: h.Name, uptime: g.uptime(h, t), in: "eth0", mac: macOf(h.Name, src), src: src, dst: dst, proto: proto, spt: spt, dpt: dpt, length: length, ttl: 64, id: g.rng.IntN(65536)}
 	if proto == "TCP" {
 		r.ttl = 128
