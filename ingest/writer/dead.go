@@ -2,46 +2,58 @@ package writer
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/zonewatch/zonewatch/ingest/pipeline"
 )
 
-func (w *Writer) insertDead(ctx context.Context, msgs []jetstream.Msg) ([]jetstream.Msg, error) {
-	rows := make([]pipeline.DeadLetter, 0, len(msgs))
-	for _, m := range msgs {
+const deadColumns = "id, received, listener, peer, reason, raw"
+
+// decodeDead decodes the dead stream's messages; even a broken dead letter is kept, its bytes as the raw
+// text.
+func (w *Writer) decodeDead(b *batch) {
+	b.dead = make([]pipeline.DeadLetter, 0, len(b.msgs))
+	for _, m := range b.msgs {
 		var d pipeline.DeadLetter
 		if err := json.Unmarshal(m.Data(), &d); err != nil || d.ID == "" {
-			// Even a broken dead letter is kept: its bytes become the raw text.
-			d = pipeline.DeadLetter{ID: fmt.Sprintf("bus-%s-%d", m.Subject(), seq(m)), Received: time.Now().UTC(), Listener: "bus",
-				Reason: fmt.Sprintf("undecodable dead letter on %s: %v", m.Subject(), err), Raw: string(m.Data())}
+			reason := "undecodable dead letter on " + m.Subject()
+			if err != nil {
+				reason += ": " + err.Error()
+			}
+			d = busDeadLetter(m, reason)
 		}
-		rows = append(rows, d)
+		b.dead = append(b.dead, d)
 	}
-	return msgs, w.writeDead(ctx, rows)
 }
 
-// writeDead inserts dead letters; redelivered copies collapse in the ReplacingMergeTree on (listener,
-// received, id).
+func (w *Writer) insertDeadBatch(ctx context.Context, b *batch, _ int) error {
+	return w.writeDead(ctx, b.dead)
+}
+
+// writeDead inserts dead letters. Redelivered copies collapse in the ReplacingMergeTree on (listener,
+// received, id); nothing is aggregated from dead_letters, so no look-up is needed.
 func (w *Writer) writeDead(ctx context.Context, rows []pipeline.DeadLetter) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	b, err := w.o.CH.PrepareBatch(ctx, "INSERT INTO "+w.table("dead_letters")+" (id, received, listener, peer, reason, raw)")
-	if err != nil {
-		return fmt.Errorf("prepare insert into %s: %w", w.table("dead_letters"), err)
-	}
-	defer func() { _ = b.Abort() }()
+	h := sha256.New()
 	for _, d := range rows {
-		if err := b.Append(d.ID, d.Received, d.Listener, d.Peer, d.Reason, d.Raw); err != nil {
-			return fmt.Errorf("append dead letter %s: %w", d.ID, err)
-		}
+		h.Write([]byte(d.ID))
 	}
-	if err := b.Send(); err != nil {
+	err := w.send(ctx, "dead_letters", deadColumns, hex.EncodeToString(h.Sum(nil)[:16]), func(b driver.Batch) error {
+		for _, d := range rows {
+			if err := b.Append(d.ID, d.Received, d.Listener, d.Peer, d.Reason, d.Raw); err != nil {
+				return fmt.Errorf("append dead letter %s: %w", d.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("insert %d dead letters: %w", len(rows), err)
 	}
 	w.m.dead.Add(float64(len(rows)))

@@ -1,14 +1,12 @@
-// Package writer moves events from JetStream into ClickHouse: large batches, acknowledged only after
-// ClickHouse accepted them, without duplicate rows when JetStream redelivers, and patient while ClickHouse
-// is away (JetStream holds the backlog on disk).
 package writer
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -20,32 +18,50 @@ import (
 	"github.com/zonewatch/zonewatch/internal/natsbus"
 )
 
-// Options configure a Writer.
+// Options configure a Writer. Zero values pick the documented defaults.
 type Options struct {
-	JS       jetstream.JetStream
-	CH       driver.Conn
+	JS jetstream.JetStream
+	CH driver.Conn
+	// Database holds the events and dead_letters tables; default "zonewatch".
 	Database string
-	// Durable is the consumer's name; writers with the same name share the work.
-	Durable       string
-	BatchSize     int
+	// Durable is the consumer's name; writers with the same name share the work. Default "writer".
+	Durable string
+	// BatchSize is the most messages one INSERT takes; default 20000.
+	BatchSize int
+	// FlushInterval is the longest a Fetch waits for a full batch; default 1s.
 	FlushInterval time.Duration
-	AckWait       time.Duration
-	// MaxBackoff caps the wait between retries of a failed insert.
-	MaxBackoff time.Duration
-	Logger     *slog.Logger
-	Registerer prometheus.Registerer
+	// AckWait is how long JetStream waits for an ack before it redelivers; default 60s. The writer sends
+	// InProgress every AckWait/3 while it holds a batch.
+	AckWait time.Duration
+	// InsertTimeout bounds one INSERT attempt (and one id look-up); default 60s.
+	InsertTimeout time.Duration
+	// MinBackoff and MaxBackoff bound the wait between retries of a failed insert; defaults 200ms and 30s.
+	MinBackoff, MaxBackoff time.Duration
+	// MonitorInterval is how often the stream limits and the consumer backlog are checked; default 30s,
+	// negative disables the monitor (see MonitorStreams).
+	MonitorInterval time.Duration
+	// StreamWarnRatio is the fill ratio of a stream's max_bytes (or max_msgs) above which the monitor logs
+	// at error level and sets zonewatch_jetstream_stream_near_limit; default 0.8.
+	StreamWarnRatio float64
+	Logger          *slog.Logger
+	Registerer      prometheus.Registerer
+	// Fault injects faults for tests; leave it zero.
+	Fault Fault
 }
 
-// Writer is one writer process's loop.
-type Writer struct {
-	o    Options
-	m    *metrics
-	cons jetstream.Consumer
-	dead jetstream.Consumer
+// Fault is fault injection for tests: it simulates failures that cannot be timed from outside the
+// process. Production code leaves it zero.
+type Fault struct {
+	// SkipAck makes the writer insert every batch and then not acknowledge it, as if the process had been
+	// killed between the INSERT and the acks. A SIGKILL cannot be aimed at the gap between two statements,
+	// so this is how a test shows that the redelivery that follows adds no rows.
+	SkipAck bool
 }
 
-// New makes a Writer and its durable consumers (created or updated, so every start may call it).
-func New(ctx context.Context, o Options) (*Writer, error) {
+func (o Options) withDefaults() Options {
+	if o.Database == "" {
+		o.Database = "zonewatch"
+	}
 	if o.Durable == "" {
 		o.Durable = natsbus.ConsumerWriter
 	}
@@ -58,12 +74,45 @@ func New(ctx context.Context, o Options) (*Writer, error) {
 	if o.AckWait <= 0 {
 		o.AckWait = 60 * time.Second
 	}
+	if o.InsertTimeout <= 0 {
+		o.InsertTimeout = 60 * time.Second
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = 200 * time.Millisecond
+	}
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = 30 * time.Second
+	}
+	o.MaxBackoff = max(o.MaxBackoff, o.MinBackoff)
+	if o.MonitorInterval == 0 {
+		o.MonitorInterval = 30 * time.Second
+	}
+	if o.StreamWarnRatio <= 0 || o.StreamWarnRatio >= 1 {
+		o.StreamWarnRatio = 0.8
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	return o
+}
+
+// Writer is one writer process's loops: events and dead letters.
+type Writer struct {
+	o    Options
+	m    *metrics
+	cons jetstream.Consumer
+	dead jetstream.Consumer
+	// retrying counts the loops currently retrying an insert; the state metric is 1 while it is > 0.
+	retrying atomic.Int32
+	rows     eventRows // the events loop's column buffers, reused batch after batch
+}
+
+// New makes a Writer and its durable consumers (created or updated, so every start may call it).
+func New(ctx context.Context, o Options) (*Writer, error) {
+	if o.JS == nil || o.CH == nil {
+		return nil, errors.New("writer: Options.JS and Options.CH are required")
+	}
+	o = o.withDefaults()
 	w := &Writer{o: o, m: newMetrics(o.Registerer)}
 	var err error
 	w.cons, err = o.JS.CreateOrUpdateConsumer(ctx, natsbus.StreamEvents, w.consumerConfig(o.Durable))
@@ -79,158 +128,184 @@ func New(ctx context.Context, o Options) (*Writer, error) {
 
 func (w *Writer) consumerConfig(name string) jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
-		Durable:       name,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       w.o.AckWait,
-		MaxAckPending: w.o.BatchSize * 4,
+		Durable:   name,
+		AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait:   w.o.AckWait,
+		// Each writer holds at most two batches (one inserting, one decoded); room for a few writers.
+		MaxAckPending: w.o.BatchSize * 8,
 		MaxDeliver:    -1, // evidence is never given up on; a poison message is dead-lettered instead
 	}
 }
 
-// Run writes until ctx ends. What was fetched and not yet written is not acknowledged, so JetStream
-// redelivers it to this or another writer.
+// Run writes until ctx ends. An INSERT under way when ctx ends is finished (within InsertTimeout) and
+// acknowledged; batches fetched and not yet inserted are handed back (Nak) for this or another writer.
 func (w *Writer) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
 	errc := make(chan error, 2)
-	go func() { errc <- w.loop(ctx, w.cons, w.insertEvents) }()
-	go func() { errc <- w.loop(ctx, w.dead, w.insertDead) }()
-	err := errors.Join(<-errc, <-errc)
-	if ctx.Err() != nil {
-		return nil
+	wg.Go(func() { errc <- w.loop(ctx, w.cons, natsbus.StreamEvents, w.decodeEvents, w.insertEvents) })
+	wg.Go(func() { errc <- w.loop(ctx, w.dead, natsbus.StreamDead, w.decodeDead, w.insertDeadBatch) })
+	if w.o.MonitorInterval > 0 {
+		wg.Go(func() {
+			MonitorStreams(ctx, MonitorOptions{JS: w.o.JS, Durable: w.o.Durable, Interval: w.o.MonitorInterval,
+				WarnRatio: w.o.StreamWarnRatio, Logger: w.o.Logger, metrics: w.m})
+		})
 	}
-	return err
+	wg.Wait()
+	close(errc)
+	var errs []error
+	for err := range errc {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
-type inserter func(ctx context.Context, msgs []jetstream.Msg) (kept []jetstream.Msg, err error)
+// batch is what one Fetch returned, decoded, from the moment it is fetched until it is acknowledged.
+type batch struct {
+	msgs    []jetstream.Msg
+	events  []event.Event         // decoded events (events stream)
+	suspect []bool                // events[i] may be in ClickHouse already: JetStream redelivered it
+	dead    []pipeline.DeadLetter // dead letters: undecodable events, or the dead stream's messages
+	deadOK  bool                  // the dead letters are in: a retry does not send them again
+	release func()                // stops the InProgress heartbeat
+}
 
-func (w *Writer) loop(ctx context.Context, c jetstream.Consumer, insert inserter) error {
+type (
+	decoder  func(b *batch)
+	inserter func(ctx context.Context, b *batch, attempt int) error
+)
+
+func (w *Writer) loop(ctx context.Context, c jetstream.Consumer, stream string, decode decoder, insert inserter) error {
+	ready := make(chan *batch) // unbuffered: with the one the fetcher holds, two batches at most
+	var fetchErr error
+	go func() {
+		defer close(ready)
+		fetchErr = w.fetch(ctx, c, stream, decode, ready)
+	}()
+	for b := range ready {
+		if ctx.Err() != nil {
+			w.handBack(b)
+			continue
+		}
+		w.writeBatch(ctx, b, insert)
+	}
+	return fetchErr
+}
+
+// fetch pulls batches, decodes them, and hands them to the inserter until ctx ends.
+func (w *Writer) fetch(ctx context.Context, c jetstream.Consumer, stream string, decode decoder, ready chan<- *batch) error {
 	for ctx.Err() == nil {
-		batch, err := c.Fetch(w.o.BatchSize, jetstream.FetchMaxWait(w.o.FlushInterval))
+		mb, err := c.Fetch(w.o.BatchSize, jetstream.FetchMaxWait(w.o.FlushInterval))
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			w.o.Logger.Warn("fetch from JetStream failed; retrying", "err", err)
+			w.o.Logger.Warn("fetch from JetStream failed; retrying", "stream", stream, "err", err)
 			sleep(ctx, time.Second)
 			continue
 		}
-		var msgs []jetstream.Msg
-		for m := range batch.Messages() {
-			msgs = append(msgs, m)
+		b := &batch{msgs: make([]jetstream.Msg, 0, 256)}
+		for m := range mb.Messages() {
+			b.msgs = append(b.msgs, m)
 		}
-		if len(msgs) == 0 {
+		if err := mb.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && ctx.Err() == nil {
+			w.o.Logger.Debug("fetch ended with an error", "stream", stream, "err", err, "messages", len(b.msgs))
+		}
+		if len(b.msgs) == 0 {
 			continue
 		}
-		w.writeBatch(ctx, msgs, insert)
+		b.release = w.heartbeat(b.msgs)
+		decode(b)
+		select {
+		case ready <- b:
+		case <-ctx.Done():
+			w.handBack(b)
+			return nil
+		}
 	}
 	return nil
 }
 
+// heartbeat sends InProgress for msgs every AckWait/3 until the returned release is called; release
+// returns after the last InProgress, so an Ack never races one.
+func (w *Writer) heartbeat(msgs []jetstream.Msg) (release func()) {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(max(w.o.AckWait/3, 10*time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				for _, m := range msgs {
+					_ = m.InProgress()
+				}
+			}
+		}
+	}()
+	return sync.OnceFunc(func() { close(stop); <-done })
+}
+
+// handBack returns an unwritten batch to JetStream for immediate redelivery.
+func (w *Writer) handBack(b *batch) {
+	b.release()
+	for _, m := range b.msgs {
+		_ = m.Nak()
+	}
+}
+
 // writeBatch inserts with capped exponential backoff until ClickHouse takes the batch, then acks it.
-// While it waits, the messages' ack deadline is pushed back so JetStream does not hand them to another
-// writer.
-func (w *Writer) writeBatch(ctx context.Context, msgs []jetstream.Msg, insert inserter) {
-	backoff := 200 * time.Millisecond
+// Once ctx ends, an attempt under way is finished but no new attempt starts: the batch is handed back.
+func (w *Writer) writeBatch(ctx context.Context, b *batch, insert inserter) {
+	backoff := w.o.MinBackoff
+	retrying := false
+	defer func() {
+		if retrying {
+			w.setRetrying(-1)
+		}
+	}()
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
-		ictx, cancel := context.WithTimeout(ctx, 60*time.Second)
-		kept, err := insert(ictx, msgs)
+		// An attempt outlives ctx by up to InsertTimeout: a half-sent INSERT is not left behind at shutdown.
+		ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.o.InsertTimeout)
+		err := insert(ictx, b, attempt)
 		cancel()
 		if err == nil {
-			w.m.state.Set(stateWriting)
-			w.m.inserted.Add(float64(len(kept)))
 			w.m.batchSeconds.Observe(time.Since(start).Seconds())
-			for _, m := range msgs {
+			w.m.batchRows.Observe(float64(len(b.msgs)))
+			b.release()
+			if w.o.Fault.SkipAck {
+				return
+			}
+			for _, m := range b.msgs {
 				_ = m.Ack()
 			}
 			return
 		}
-		if ctx.Err() != nil {
-			return // not acked: redelivered after a restart
-		}
-		w.m.state.Set(stateRetrying)
 		w.m.failures.Inc()
-		w.o.Logger.Warn("insert into ClickHouse failed; the batch stays in JetStream and is retried",
-			"rows", len(msgs), "attempt", attempt, "retry_in", backoff, "err", err)
-		for _, m := range msgs {
-			_ = m.InProgress()
+		if ctx.Err() != nil {
+			w.handBack(b)
+			return
 		}
+		if !retrying {
+			retrying = true
+			w.setRetrying(+1)
+		}
+		w.o.Logger.Warn("insert into ClickHouse failed; the batch stays in JetStream and is retried",
+			"rows", len(b.msgs), "attempt", attempt, "retry_in", backoff, "err", err)
 		sleep(ctx, backoff)
 		backoff = min(backoff*2, w.o.MaxBackoff)
 	}
 }
 
-func (w *Writer) insertEvents(ctx context.Context, msgs []jetstream.Msg) ([]jetstream.Msg, error) {
-	events := make([]*event.Event, 0, len(msgs))
-	kept := make([]jetstream.Msg, 0, len(msgs))
-	var redelivered []string
-	var undecodable []pipeline.DeadLetter
-	for _, m := range msgs {
-		e := new(event.Event)
-		if err := json.Unmarshal(m.Data(), e); err != nil || e.ID == "" {
-			// Not an event we can store: keep it as a dead letter rather than block the stream.
-			w.m.undecodable.Inc()
-			undecodable = append(undecodable, pipeline.DeadLetter{ID: fmt.Sprintf("%s-%d", m.Subject(), seq(m)), Received: time.Now().UTC(),
-				Listener: "bus", Reason: fmt.Sprintf("undecodable message on %s: %v", m.Subject(), err), Raw: string(m.Data())})
-			continue
-		}
-		if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
-			redelivered = append(redelivered, e.ID)
-		}
-		events = append(events, e)
-		kept = append(kept, m)
+func (w *Writer) setRetrying(delta int32) {
+	if w.retrying.Add(delta) > 0 {
+		w.m.state.Set(stateRetrying)
+	} else {
+		w.m.state.Set(stateWriting)
 	}
-	if err := w.writeDead(ctx, undecodable); err != nil {
-		return nil, err
-	}
-	skip, err := w.alreadyStored(ctx, redelivered)
-	if err != nil {
-		return nil, err
-	}
-	b, err := w.o.CH.PrepareBatch(ctx, "INSERT INTO "+w.table("events")+" ("+eventColumns+")")
-	if err != nil {
-		return nil, fmt.Errorf("prepare insert into %s: %w", w.table("events"), err)
-	}
-	defer func() { _ = b.Abort() }()
-	n := 0
-	for _, e := range events {
-		if skip[e.ID] {
-			w.m.duplicates.Inc()
-			continue
-		}
-		if err := b.Append(row(e)...); err != nil {
-			return nil, fmt.Errorf("append event %s: %w", e.ID, err)
-		}
-		n++
-	}
-	if n > 0 {
-		if err := b.Send(); err != nil {
-			return nil, fmt.Errorf("insert %d events: %w", n, err)
-		}
-	}
-	return kept, nil
-}
-
-// alreadyStored returns which of the redelivered events' ids ClickHouse already has: a writer that died
-// after its insert and before its ack must not leave duplicate rows. Only redelivered messages are checked,
-// so the normal path costs nothing.
-func (w *Writer) alreadyStored(ctx context.Context, ids []string) (map[string]bool, error) {
-	found := map[string]bool{}
-	if len(ids) == 0 {
-		return found, nil
-	}
-	rows, err := w.o.CH.Query(ctx, "SELECT id FROM "+w.table("events")+" WHERE id IN (?)", ids)
-	if err != nil {
-		return nil, fmt.Errorf("look up %d redelivered event ids: %w", len(ids), err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		found[id] = true
-	}
-	return found, rows.Err()
 }
 
 func seq(m jetstream.Msg) uint64 {
@@ -238,6 +313,11 @@ func seq(m jetstream.Msg) uint64 {
 		return md.Sequence.Stream
 	}
 	return 0
+}
+
+func redelivered(m jetstream.Msg) bool {
+	md, err := m.Metadata()
+	return err == nil && md.NumDelivered > 1
 }
 
 func (w *Writer) table(name string) string { return "`" + w.o.Database + "`." + name }
