@@ -31,7 +31,8 @@ func appFormats() map[string]string {
 	}
 }
 
-// appFormat looks an app name up without caring for case; it allocates only for a mixed-case name.
+// appFormat looks an app name up without caring for case, and without allocating for names that fit in
+// 32 bytes.
 func (p *Parsers) appFormat(app string) string {
 	if app == "" || app == "-" {
 		return ""
@@ -39,10 +40,18 @@ func (p *Parsers) appFormat(app string) string {
 	if f, ok := p.apps[app]; ok {
 		return f
 	}
-	if f, ok := p.apps[strings.ToLower(app)]; ok {
-		return f
+	if len(app) <= 32 {
+		var buf [32]byte
+		for i := 0; i < len(app); i++ {
+			c := app[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		return p.apps[string(buf[:len(app)])] // the conversion in a map index does not allocate
 	}
-	return ""
+	return p.apps[strings.ToLower(app)]
 }
 
 // sniff guesses a format from the content, cheapest and most specific tests first. "" means no guess.

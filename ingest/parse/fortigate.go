@@ -89,7 +89,7 @@ func (p *Parsers) parseFortiGate(body string, loc *time.Location, e *event.Event
 			e.Network.Transport = transport(v)
 		case "service":
 			if !absent(v) {
-				e.Network.Protocol = lower(v)
+				e.Network.Protocol = appProto(v)
 			}
 		case "action":
 			action = v

@@ -49,7 +49,7 @@ func setKnown(e *event.Event, key, v string, loc *time.Location) bool {
 		e.Network.Transport = transport(v)
 		return v != ""
 	case "network.protocol", "service", "app_proto":
-		e.Network.Protocol = lower(v)
+		e.Network.Protocol = appProto(v)
 		return v != ""
 	case "url.original", "url", "uri":
 		e.URL.Original = v

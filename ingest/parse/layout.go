@@ -244,7 +244,7 @@ func (l *layout) fill(fs []string, r *record, e *event.Event, maxLabels int) {
 		e.URL.Domain = urlHost(v)
 	}
 	if v := l.col(fs, colProtocol); !absent(v) {
-		e.Network.Protocol = lower(v)
+		e.Network.Protocol = appProto(v)
 	}
 	if v := l.col(fs, colUserAgent); !absent(v) {
 		e.HTTP.UserAgent = unquote(v)

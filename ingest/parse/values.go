@@ -74,9 +74,10 @@ func setStatus(dst *uint16, format, field, v string) error {
 
 // setAddrPort parses "ip", "ip:port" or "[ipv6]:port" into an endpoint.
 func setAddrPort(dst *event.Endpoint, format, field, v string) error {
-	if a, err := netip.ParseAddr(v); err == nil {
-		dst.IP = a.Unmap()
-		return nil
+	// An address with a port has a ']' (IPv6) or one ':' after IPv4 digits; try the cheaper reading first,
+	// since a failed netip parse allocates its error.
+	if i := strings.LastIndexByte(v, ':'); i < 0 || strings.IndexByte(v, ']') < 0 && strings.IndexByte(v[:i], ':') >= 0 {
+		return setIP(&dst.IP, format, field, v)
 	}
 	ap, err := netip.ParseAddrPort(v)
 	if err != nil {
@@ -107,6 +108,38 @@ func setLabel(e *event.Event, max int, k, v string) {
 
 // lower lower-cases s, without allocating when s is lower-case already.
 func lower(s string) string { return strings.ToLower(s) }
+
+// appProto lower-cases an application protocol or service name (FortiGate service=, InterSafe's
+// protocol column), without allocating for the common ones.
+func appProto(v string) string {
+	switch v {
+	case "HTTP", "http":
+		return "http"
+	case "HTTPS", "https":
+		return "https"
+	case "DNS", "dns":
+		return "dns"
+	case "SSH", "ssh":
+		return "ssh"
+	case "SMB", "smb", "SAMBA":
+		return "smb"
+	case "RDP", "rdp":
+		return "rdp"
+	case "SMTP", "smtp":
+		return "smtp"
+	case "SMTPS", "smtps":
+		return "smtps"
+	case "NTP", "ntp":
+		return "ntp"
+	case "PING", "ping":
+		return "ping"
+	case "FTP", "ftp":
+		return "ftp"
+	case "ALL", "all":
+		return "all"
+	}
+	return lower(v)
+}
 
 // transport names the network.transport of an IANA protocol number or name.
 func transport(p string) string {
