@@ -7,29 +7,19 @@ cd "$(dirname "$0")/.."
 ./deploy/setup.sh
 export PATH="/usr/local/go/bin:$PATH"
 
-DATA="${ZONEWATCH_QUICKSTART_DATA:-data/quickstart}"
+# The quick start runs with the commented example configuration; its data goes under data/ (relative
+# paths in the file), which you may delete to start afresh.
+CONFIG=deploy/zonewatch.example.yaml
+DATA=data
 mkdir -p "$DATA"
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 
 say "Building zonewatch"
 go build -o bin/zonewatch .
 
-cat > "$DATA/zonewatch.yaml" <<YAML
-# quick-start configuration: deploy/zonewatch.example.yaml explains every key
-nats:
-  embedded: {data_dir: $DATA/nats, listen: 127.0.0.1:14222}
-clickhouse:
-  embedded: {data_dir: $DATA/clickhouse, tcp_port: 19000, http_port: 18123}
-hosts:
-  - {name: gw-mail,     role: sanitizer, addresses: [10.20.0.10, 10.30.0.10]}
-  - {name: gw-file,     role: sanitizer, addresses: [10.20.0.11, 10.30.0.11]}
-  - {name: gw-screen,   role: sanitizer, addresses: [10.20.0.12, 10.30.0.12]}
-  - {name: proxy-cloud, role: proxy,     addresses: [10.30.0.5]}
-YAML
-
 say "Starting zonewatch (embedded ClickHouse 26.7 + embedded NATS JetStream)"
 rm -f "$DATA/ready.json"
-bin/zonewatch serve --config "$DATA/zonewatch.yaml" --ready-file "$DATA/ready.json" 2> "$DATA/zonewatch.log" &
+bin/zonewatch serve --config "$CONFIG" --ready-file "$DATA/ready.json" 2> "$DATA/zonewatch.log" &
 ZW=$!
 cleanup() {
   say "Stopping zonewatch (flushing what it accepted)"

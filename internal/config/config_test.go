@@ -39,7 +39,7 @@ func TestExampleFileLoads(t *testing.T) {
 	if z := m.Zone(netip.MustParseAddr("10.10.1.1")); z != "mynumber" {
 		t.Errorf("10.10.1.1 in %q", z)
 	}
-	if h, ok := m.Host(netip.MustParseAddr("10.30.0.5")); !ok || h.Role != "proxy" {
+	if h, ok := m.Host(netip.MustParseAddr("10.30.0.10")); !ok || h.Role != "proxy" {
 		t.Errorf("proxy host not found: %+v", h)
 	}
 }
