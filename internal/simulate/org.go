@@ -365,6 +365,21 @@ func (o *Org) validate() error {
 		}
 	}
 
+	for i, a := range o.Approved {
+		where := fmt.Sprintf("approved[%d] %s", i, a.Service)
+		if _, err := netip.ParsePrefix(a.From); err != nil {
+			fail("%s: from %q: %v", where, a.From, err)
+		}
+		if _, err := netip.ParsePrefix(a.To); err != nil {
+			fail("%s: to %q: %v", where, a.To, err)
+		}
+		if a.Port < 1 || a.Port > 65535 {
+			fail("%s: port %d outside 1..65535", where, a.Port)
+		}
+		if a.Service == "" || strings.ContainsAny(a.Service, " \"") {
+			fail("%s: service must be a name without spaces or quotes", where)
+		}
+	}
 	for i := range o.Sites {
 		s := &o.Sites[i]
 		if s.Host == "" || strings.ContainsAny(s.Host, " /") {

@@ -68,6 +68,8 @@ func TestOrgErrors(t *testing.T) {
 			`groups[0] office: terminals 10.10.1.1/24 is not a network address (did you mean 10.10.1.0/24?)`,
 			`sites[0] a.example: unknown category "weather"`,
 			`need a site with category malware`,
+			`approved[0] WSUS: to "10.20.0.50"`,
+			`approved[0] WSUS: port 70000 outside 1..65535`,
 		}},
 		{"org_unknown_key.yaml", []string{"zonez"}},
 		{"missing.yaml", []string{"missing.yaml"}},

@@ -18,14 +18,17 @@ import (
 // syslog lines (syslog/<device>.log). With no output at all, every line is
 // written to Stdout (or discarded when Stdout is nil).
 type Outputs struct {
-	TCP      string // host:port of a syslog receiver over TCP
-	UDP      string // host:port of a syslog receiver over UDP
-	Framing  string // TCP framing: octet (default) or newline
-	OutDir   string // directory for file logs
-	MaxBytes int64  // rotation size of file logs; 0 = 64 MiB
-	Keep     int    // rotated files kept; 0 = 5
-	Truth    string // path of the ground-truth JSON Lines file
-	Stdout   io.Writer
+	TCP     string // host:port of a syslog receiver over TCP
+	UDP     string // host:port of a syslog receiver over UDP
+	Framing string // TCP framing: octet (default) or newline
+	// Reconnect keeps the TCP sender going when the receiver restarts
+	// (lines buffered at that moment are lost, as with a real device).
+	Reconnect bool
+	OutDir    string // directory for file logs
+	MaxBytes  int64  // rotation size of file logs; 0 = 64 MiB
+	Keep      int    // rotated files kept; 0 = 5
+	Truth     string // path of the ground-truth JSON Lines file
+	Stdout    io.Writer
 }
 
 // OpenOutputs opens the sinks described by o. incidents are the
@@ -37,7 +40,7 @@ func OpenOutputs(ctx context.Context, o Outputs, incidents []Incident) (Sink, er
 		return nil, errors.Join(err, sinks.Close())
 	}
 	if o.TCP != "" {
-		s, err := DialTCP(ctx, TCPOptions{Addr: o.TCP, Framing: o.Framing})
+		s, err := DialTCP(ctx, TCPOptions{Addr: o.TCP, Framing: o.Framing, Reconnect: o.Reconnect})
 		if err != nil {
 			return fail(err)
 		}

@@ -33,15 +33,22 @@ type TCPOptions struct {
 	DialTimeout time.Duration
 	// BufferSize of the writer; 0 means 256 KiB.
 	BufferSize int
+	// Reconnect makes the sender behave like a device whose receiver
+	// restarts: on a write error it drops what was buffered, dials again
+	// with backoff (up to 5s between attempts) until the context ends, and
+	// goes on. Without it the first error ends the run.
+	Reconnect bool
 }
 
 // TCPSink sends syslog lines over one TCP connection; file lines are skipped.
 type TCPSink struct {
-	conn   net.Conn
-	w      *bufio.Writer
-	octet  bool
-	header []byte
-	lines  uint64
+	opts       TCPOptions
+	conn       net.Conn
+	w          *bufio.Writer
+	octet      bool
+	header     []byte
+	lines      uint64
+	reconnects uint64
 }
 
 // DialTCP connects to opts.Addr.
@@ -54,24 +61,36 @@ func DialTCP(ctx context.Context, opts TCPOptions) (*TCPSink, error) {
 	default:
 		return nil, fmt.Errorf("tcp sink: framing %q: want octet or newline", opts.Framing)
 	}
-	timeout := opts.DialTimeout
-	if timeout == 0 {
-		timeout = 10 * time.Second
+	if opts.DialTimeout == 0 {
+		opts.DialTimeout = 10 * time.Second
 	}
-	size := opts.BufferSize
-	if size <= 0 {
-		size = 256 << 10
+	if opts.BufferSize <= 0 {
+		opts.BufferSize = 256 << 10
 	}
-	d := net.Dialer{Timeout: timeout}
-	conn, err := d.DialContext(ctx, "tcp", opts.Addr)
+	s := &TCPSink{opts: opts, octet: octet}
+	if err := s.dial(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *TCPSink) dial(ctx context.Context) error {
+	d := net.Dialer{Timeout: s.opts.DialTimeout}
+	conn, err := d.DialContext(ctx, "tcp", s.opts.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("tcp sink: dial %s: %w", opts.Addr, err)
+		return fmt.Errorf("tcp sink: dial %s: %w", s.opts.Addr, err)
 	}
-	return &TCPSink{conn: conn, w: bufio.NewWriterSize(conn, size), octet: octet}, nil
+	s.conn = conn
+	if s.w == nil {
+		s.w = bufio.NewWriterSize(conn, s.opts.BufferSize)
+	} else {
+		s.w.Reset(conn)
+	}
+	return nil
 }
 
 // Send writes one framed syslog line.
-func (s *TCPSink) Send(_ context.Context, l *Line) error {
+func (s *TCPSink) Send(ctx context.Context, l *Line) error {
 	if !isSyslog(l) {
 		return nil
 	}
@@ -84,30 +103,70 @@ func (s *TCPSink) Send(_ context.Context, l *Line) error {
 		s.w.Write(l.Wire)
 		s.w.WriteByte('\n')
 	}
+	// bufio keeps the first write error and returns it from every later call.
+	if _, err := s.w.Write(nil); err != nil {
+		return s.fail(ctx, err, true)
+	}
 	s.lines++
-	if s.w.Buffered() == 0 || s.w.Available() == 0 {
-		// bufio reports write errors on the next call; surface them early.
-		if err := s.w.Flush(); err != nil {
-			return fmt.Errorf("tcp sink %s: %w", s.conn.RemoteAddr(), err)
+	return nil
+}
+
+// fail handles a write error: report it, or (Reconnect mode) drop the
+// buffered lines and dial again, retrying until ctx ends when persist is
+// set, once otherwise.
+func (s *TCPSink) fail(ctx context.Context, err error, persist bool) error {
+	err = fmt.Errorf("tcp sink %s: %w", s.opts.Addr, err)
+	if !s.opts.Reconnect {
+		return err
+	}
+	s.conn.Close()
+	backoff := 100 * time.Millisecond
+	for {
+		derr := s.dial(ctx)
+		if derr == nil {
+			s.reconnects++
+			return nil
+		}
+		if !persist {
+			return errors.Join(err, derr)
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+		if backoff *= 2; backoff > 5*time.Second {
+			backoff = 5 * time.Second
 		}
 	}
-	return nil
 }
 
 // Flush pushes buffered lines to the connection.
 func (s *TCPSink) Flush() error {
 	if err := s.w.Flush(); err != nil {
-		return fmt.Errorf("tcp sink %s: flush: %w", s.conn.RemoteAddr(), err)
+		if s.opts.Reconnect {
+			return s.fail(context.Background(), err, false)
+		}
+		return fmt.Errorf("tcp sink %s: flush: %w", s.opts.Addr, err)
 	}
 	return nil
 }
 
-// Lines is the number of lines sent.
+// Lines is the number of lines written to the connection's buffer.
 func (s *TCPSink) Lines() uint64 { return s.lines }
+
+// Reconnects counts successful reconnections (Reconnect mode).
+func (s *TCPSink) Reconnects() uint64 { return s.reconnects }
 
 // Close flushes and closes the connection.
 func (s *TCPSink) Close() error {
-	return errors.Join(s.Flush(), s.conn.Close())
+	var ferr error
+	if err := s.w.Flush(); err != nil {
+		ferr = fmt.Errorf("tcp sink %s: flush: %w", s.opts.Addr, err)
+	}
+	return errors.Join(ferr, s.conn.Close())
 }
 
 // UDPSink sends each syslog line as one datagram; file lines are skipped.

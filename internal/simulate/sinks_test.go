@@ -283,3 +283,74 @@ func benchRun(b *testing.B, mk func(*testing.B) (Sink, func() uint64)) {
 	b.ReportMetric(float64(bytesOut)/el.Seconds()/1e6, "MB/s")
 	b.ReportMetric(float64(el.Nanoseconds())/float64(counter.Lines), "ns/line")
 }
+
+func TestTCPSinkReconnect(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	second := make(chan int64, 1)
+	go func() {
+		c1, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		io.CopyN(io.Discard, c1, 500)
+		c1.Close() // the receiver restarts
+		c2, err := ln.Accept()
+		if err != nil {
+			second <- -1
+			return
+		}
+		n, _ := io.Copy(io.Discard, c2)
+		second <- n
+	}()
+	line := testLines()[0]
+	for _, reconnect := range []bool{false, true} {
+		if !reconnect {
+			// Without Reconnect the error ends the run; use a throwaway receiver.
+			ln2, _ := net.Listen("tcp", "127.0.0.1:0")
+			go func() {
+				c, err := ln2.Accept()
+				if err == nil {
+					c.Close()
+				}
+				ln2.Close()
+			}()
+			s, err := DialTCP(context.Background(), TCPOptions{Addr: ln2.Addr().String(), BufferSize: 512})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sendErr error
+			for i := 0; i < 100000 && sendErr == nil; i++ {
+				sendErr = s.Send(context.Background(), &line)
+			}
+			if sendErr == nil || !strings.Contains(sendErr.Error(), ln2.Addr().String()) {
+				t.Errorf("without reconnect: err = %v", sendErr)
+			}
+			s.Close()
+			continue
+		}
+		s, err := DialTCP(context.Background(), TCPOptions{Addr: ln.Addr().String(), BufferSize: 512, Reconnect: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		for i := 0; i < 20000; i++ {
+			if err := s.Send(ctx, &line); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cancel()
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if s.Reconnects() < 1 {
+			t.Errorf("Reconnects = %d", s.Reconnects())
+		}
+		if n := <-second; n <= 0 {
+			t.Errorf("second connection received %d bytes", n)
+		}
+	}
+}
