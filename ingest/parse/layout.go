@@ -60,10 +60,6 @@ const (
 	numCols
 )
 
-var colNames = [numCols]string{"", "time", "date", "clock", "client_ip", "source_ip", "destination", "user", "group",
-	"status", "bytes", "request_bytes", "action", "category", "categories", "reason", "request", "method", "url",
-	"host", "protocol", "user_agent"}
-
 // maxColumns bounds a layout; lines are split into a fixed array of this size.
 const maxColumns = 64
 
@@ -117,6 +113,9 @@ func newLayout(format string, names []string) (*layout, error) {
 	for i := range l.at {
 		l.at[i] = -1
 	}
+	colNames := [numCols]string{"", "time", "date", "clock", "client_ip", "source_ip", "destination", "user", "group",
+		"status", "bytes", "request_bytes", "action", "category", "categories", "reason", "request", "method", "url",
+		"host", "protocol", "user_agent"}
 	for i, name := range names {
 		for k := 1; k < numCols; k++ {
 			if name != colNames[k] {

@@ -111,14 +111,33 @@ func inZone(y, mo, d, h, mi, s, off int) (time.Time, bool) {
 	return t.Add(-time.Duration(off) * time.Second), ok
 }
 
-var months = [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
-
 // month reads an English month abbreviation.
 func month(s string) (int, bool) {
-	for i, m := range months {
-		if s == m {
-			return i + 1, true
-		}
+	switch s {
+	case "Jan":
+		return 1, true
+	case "Feb":
+		return 2, true
+	case "Mar":
+		return 3, true
+	case "Apr":
+		return 4, true
+	case "May":
+		return 5, true
+	case "Jun":
+		return 6, true
+	case "Jul":
+		return 7, true
+	case "Aug":
+		return 8, true
+	case "Sep":
+		return 9, true
+	case "Oct":
+		return 10, true
+	case "Nov":
+		return 11, true
+	case "Dec":
+		return 12, true
 	}
 	return 0, false
 }
