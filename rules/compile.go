@@ -134,7 +134,7 @@ func (p *patcher) Visit(node *ast.Node) {
 			return
 		}
 		if slices.Contains(p.stack, n.Value) {
-			p.fail(n, "macro %q refers to itself (%s): break the cycle", n.Value, strings.Join(append(p.stack, n.Value), " → "))
+			p.fail(n, "macros form a cycle (%s): break it", strings.Join(append(p.stack, n.Value), " → "))
 			return
 		}
 		t, err := parser.Parse(m.Condition)

@@ -134,6 +134,49 @@ func exprPos(path string, src []string, t Text, offset int) Pos {
 	return p
 }
 
+// hint adds what to do to expr's own messages.
+func hint(msg string, macros map[string]*Macro) string {
+	if name, ok := strings.CutPrefix(msg, "unknown name "); ok {
+		var cands []string
+		for _, f := range fieldNames() {
+			cands = append(cands, strings.SplitN(f, ".", 2)[0])
+		}
+		for _, f := range functionDocs {
+			cands = append(cands, f.Name)
+		}
+		for m := range macros {
+			cands = append(cands, m)
+		}
+		return msg + closest(name, cands) + ": use an event field (source.ip …), a macro or a function"
+	}
+	if i := strings.Index(msg, " has no field "); i >= 0 && strings.HasPrefix(msg, "type ") {
+		name := msg[i+len(" has no field "):]
+		var cands []string
+		for _, f := range fieldNames() {
+			parts := strings.Split(f, ".")
+			cands = append(cands, parts[len(parts)-1])
+		}
+		return msg + closest(name, cands)
+	}
+	if strings.Contains(msg, "mismatched types") {
+		return msg + ": compare like with like (numbers without quotes, text in quotes)"
+	}
+	return msg
+}
+
+func closest(name string, cands []string) string {
+	best, bestD := "", 3
+	for _, c := range cands {
+		if d := levenshtein(name, c); d < bestD && c != name {
+			best, bestD = c, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %s?)", best)
+}
+
 // exprMessage is the message of an expression error without expr's own snippet, which points into the
 // expression rather than the file.
 func exprMessage(err error) (string, int) {

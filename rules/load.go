@@ -264,7 +264,7 @@ func load(ctx context.Context, dir string, opts LoadOptions) (*RuleSet, Diagnost
 	for _, ms := range macroSrc {
 		if _, err := rs.comp.compile(ms.m.Condition); err != nil {
 			msg, off := exprMessage(err)
-			d.errorf(exprPos(ms.pf.path, ms.pf.lines, ms.t, off), "", "macro %q: %s", ms.m.Name, msg)
+			d.errorf(exprPos(ms.pf.path, ms.pf.lines, ms.t, off), "", "macro %q: %s", ms.m.Name, hint(msg, rs.Macros))
 		}
 	}
 
@@ -376,7 +376,7 @@ func compileRule(pf *parsedFile, i int, spec ruleSpec, rs *RuleSet, d *diags) *R
 	c, err := rs.comp.compile(spec.Condition.Value)
 	if err != nil {
 		msg, off := exprMessage(err)
-		d.errorf(exprPos(pf.path, pf.lines, spec.Condition, off), id, "condition: %s", msg)
+		d.errorf(exprPos(pf.path, pf.lines, spec.Condition, off), id, "condition: %s", hint(msg, rs.Macros))
 		ok = false
 	}
 	r.cond = c
@@ -389,7 +389,7 @@ func compileRule(pf *parsedFile, i int, spec ruleSpec, rs *RuleSet, d *diags) *R
 		ec, err := rs.comp.compile(es.Condition.Value)
 		if err != nil {
 			msg, off := exprMessage(err)
-			d.errorf(exprPos(pf.path, pf.lines, es.Condition, off), id, "exception %q: %s", ex.Name, msg)
+			d.errorf(exprPos(pf.path, pf.lines, es.Condition, off), id, "exception %q: %s", ex.Name, hint(msg, rs.Macros))
 			ok = false
 			continue
 		}

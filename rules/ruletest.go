@@ -51,7 +51,7 @@ func (r Report) String() string {
 		fmt.Fprintf(&b, "FAIL %s %q (%s): want %s, got %d\n%s", t.Rule, t.Test, t.Pos, t.Want, t.Got, t.Detail)
 	}
 	for _, id := range r.Untested {
-		fmt.Fprintf(&b, "WARN %s: no test that alerts and no test that stays quiet: add both\n", id)
+		fmt.Fprintf(&b, "WARN %s: a rule needs a test that alerts and one that stays quiet: add the missing one\n", id)
 	}
 	fmt.Fprintf(&b, "%s: %d rules, %d tests, %d passed, %d failed\n", r.Dir, r.Rules, r.Tests, r.Passed, r.Failed)
 	return b.String()
@@ -175,7 +175,11 @@ func (rs *RuleSet) explain(r *Rule, t Test, en *Engine) string {
 	b.WriteString(rs.operands(r.Condition, pick, "  ", 0))
 	for _, x := range r.Exceptions {
 		v, err := m.Run(x.prog, pick)
-		fmt.Fprintf(&b, "  exception %q: %s\n", x.Name, verdict(v, err))
+		mark := ""
+		if v == true {
+			mark = "   ← excludes the event"
+		}
+		fmt.Fprintf(&b, "  exception %q: %s%s\n", x.Name, verdict(v, err), mark)
 	}
 	return b.String()
 }
@@ -214,6 +218,7 @@ func (rs *RuleSet) operands(src string, ev *event.Event, indent string, depth in
 	} else {
 		fmt.Fprintf(&sb, "%scondition:\n", indent)
 	}
+	decided := false
 	for _, p := range parts {
 		text := p.String()
 		c, err := rs.comp.compile(text)
@@ -222,7 +227,11 @@ func (rs *RuleSet) operands(src string, ev *event.Event, indent string, depth in
 			var m vm.VM
 			v, err = m.Run(c.program, ev)
 		}
-		fmt.Fprintf(&sb, "%s  %-5s  %s\n", indent, verdict(v, err), text)
+		mark := ""
+		if !decided && (err != nil || (op != "or" && v == false) || (op == "or" && v == true)) {
+			decided, mark = true, "   ← decides"
+		}
+		fmt.Fprintf(&sb, "%s  %-5s  %s%s\n", indent, verdict(v, err), text, mark)
 		if id, ok := p.(*ast.IdentifierNode); ok && depth < 2 {
 			if mac, ok := rs.Macros[id.Value]; ok {
 				sb.WriteString(rs.operands(mac.Condition, ev, indent+"    ", depth+1))
