@@ -87,3 +87,23 @@ func TestParseFileUnknownFormat(t *testing.T) {
 		t.Errorf("err = %v, want a plain error naming the format", err)
 	}
 }
+
+// TestConcurrentUse runs every benchmark input from several goroutines at once; run with -race.
+func TestConcurrentUse(t *testing.T) {
+	p := testParsers(t)
+	done := make(chan struct{})
+	for range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 50 {
+				for _, in := range benchInputs {
+					var e event.Event
+					_, _ = p.Parse(Input{AppName: in.app, Body: in.body}, &e)
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+}
