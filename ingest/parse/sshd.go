@@ -32,6 +32,7 @@ const (
 //	Connection closed by authenticating user root 10.30.1.9 port 5555 [preauth]
 //	Disconnected from user tanaka 10.20.1.5 port 51234
 //	Received disconnect from 10.30.1.9 port 5555:11: Bye Bye [preauth]
+//	Disconnecting invalid user admin 10.30.1.9 port 4444: Too many authentication failures [preauth]
 //	pam_unix(sshd:session): session opened for user adm.sato by (uid=0)
 //
 // Fields: category authentication, action (logged-in, login-failed, invalid-user, pam-auth-failure,
@@ -143,6 +144,26 @@ func parseSSHD(body string, e *event.Event) (bool, error) {
 			outcome = event.OutcomeSuccess
 		default:
 			outcome = event.OutcomeUnknown
+		}
+	case strings.HasPrefix(s, "Disconnecting "):
+		// "Disconnecting authenticating user root 10.30.1.9 port 5555: Too many authentication failures"
+		rest, reason, _ := strings.Cut(s[len("Disconnecting "):], ": ")
+		kind := ""
+		for _, k := range [...]string{"authenticating user ", "invalid user ", "user "} {
+			if r, found := strings.CutPrefix(rest, k); found {
+				kind, rest = k, r
+				break
+			}
+		}
+		var ok bool
+		user, ip, port, ok = userIPPort(rest, kind != "")
+		if !ok {
+			return false, nil
+		}
+		invalid = kind == "invalid user "
+		act, outcome = actDisconnected, event.OutcomeFailure
+		if strings.HasPrefix(reason, "Too many authentication failures") {
+			act = actMaxAttempts
 		}
 	case strings.HasPrefix(s, "Received disconnect from "):
 		// "Received disconnect from <ip> port <port>:11: Bye Bye"
