@@ -797,55 +797,79 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
 }
 
-// bounds returns the first and last address of p as stored (IPv4 as IPv4-mapped IPv6).
-func bounds(p netip.Prefix) (lo, hi netip.Addr) {
+// Addresses as stored: IPv4 as IPv4-mapped IPv6, an absent address as ::.
+var (
+	mappedLo = netip.MustParseAddr("::ffff:0.0.0.0")
+	mappedHi = netip.MustParseAddr("::ffff:255.255.255.255")
+	zero     = netip.IPv6Unspecified()
+)
+
+// spans returns the ranges of stored addresses that hold exactly the addresses the rule engine
+// finds in p: an IPv4 range holds only IPv4 addresses and an IPv6 range only IPv6 ones (so the
+// IPv4-mapped block is cut out of IPv6 ranges), and no range holds an absent address (::).
+func spans(p netip.Prefix) [][2]netip.Addr {
 	bits := p.Bits()
 	if p.Addr().Is4() {
 		bits += 96
 	}
-	b := p.Addr().As16()
+	lo := netip.AddrFrom16(p.Addr().As16())
+	b := lo.As16()
 	for i := bits; i < 128; i++ {
 		b[i/8] |= 1 << (7 - i%8)
 	}
-	return netip.AddrFrom16(p.Addr().As16()), netip.AddrFrom16(b)
+	hi := netip.AddrFrom16(b)
+	if p.Addr().Is4() {
+		return [][2]netip.Addr{{lo, hi}}
+	}
+	var out [][2]netip.Addr
+	add := func(a, z netip.Addr) {
+		if a == zero {
+			a = a.Next()
+		}
+		if a.IsValid() && z.IsValid() && a.Compare(z) <= 0 {
+			out = append(out, [2]netip.Addr{a, z})
+		}
+	}
+	if hi.Less(mappedLo) || mappedHi.Less(lo) { // no overlap with the IPv4-mapped block
+		add(lo, hi)
+		return out
+	}
+	if lo.Less(mappedLo) {
+		add(lo, mappedLo.Prev())
+	}
+	if mappedHi.Less(hi) {
+		add(mappedHi.Next(), hi)
+	}
+	return out
 }
 
-// inRanges tests an address column against ranges. The events table stores an absent address as
-// ::, which the rule engine never finds in a range.
+// inRanges tests an address column against ranges.
 func (c *compiler) inRanges(n ast.Node, a string, ranges []netip.Prefix) (string, error) {
 	var parts []string
-	zero := false
 	for _, p := range ranges {
-		lo, hi := bounds(p)
-		if lo == netip.IPv6Unspecified() {
-			zero = true
-		}
-		if lo == hi {
-			s, err := c.param(n, "IPv6", lo.String())
+		for _, sp := range spans(p) {
+			lo, err := c.param(n, "IPv6", sp[0].String())
 			if err != nil {
 				return "", err
 			}
-			parts = append(parts, a+" = "+s)
-			continue
+			if sp[0] == sp[1] {
+				parts = append(parts, a+" = "+lo)
+				continue
+			}
+			hi, err := c.param(n, "IPv6", sp[1].String())
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, a+" BETWEEN "+lo+" AND "+hi)
 		}
-		los, err := c.param(n, "IPv6", lo.String())
-		if err != nil {
-			return "", err
-		}
-		his, err := c.param(n, "IPv6", hi.String())
-		if err != nil {
-			return "", err
-		}
-		parts = append(parts, a+" BETWEEN "+los+" AND "+his)
 	}
-	s := strings.Join(parts, " OR ")
-	if len(parts) > 1 {
-		s = "(" + s + ")"
+	switch len(parts) {
+	case 0:
+		return "false", nil
+	case 1:
+		return parts[0], nil
 	}
-	if zero {
-		s = s + " AND " + a + " != toIPv6('::')"
-	}
-	return s, nil
+	return "(" + strings.Join(parts, " OR ") + ")", nil
 }
 
 // noteZone records a zone the filter asks for: a zone field compared with a constant.

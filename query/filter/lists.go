@@ -75,8 +75,9 @@ func (c *compiler) inList(n *ast.CallNode) (string, error) {
 			if err != nil {
 				continue // the rule engine refuses such a list when it loads
 			}
-			lo, hi := bounds(p)
-			los, his = append(los, lo.String()), append(his, hi.String())
+			for _, sp := range spans(p) {
+				los, his = append(los, sp[0].String()), append(his, sp[1].String())
+			}
 		}
 		if len(los) == 0 {
 			return "false", nil
@@ -89,10 +90,10 @@ func (c *compiler) inList(n *ast.CallNode) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return "(" + a + " != toIPv6('::') AND arrayExists((lo, hi) -> " + a + " BETWEEN lo AND hi, " + lp + ", " + hp + "))", nil
+		return "arrayExists((lo, hi) -> " + a + " BETWEEN lo AND hi, " + lp + ", " + hp + ")", nil
 	case ListDomain:
 		if v.kind != KindString {
-			return "", c.errorf(n.Arguments[0], "in_list: list %q holds domains, tested with a %s", nameNode.Value, v.kind)
+			return "", c.errorf(n.Arguments[0], "in_list: list %q holds domains, tested with a value of type %s", nameNode.Value, v.kind)
 		}
 		s, err := c.sql(v)
 		if err != nil {
