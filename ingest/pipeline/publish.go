@@ -25,6 +25,10 @@ type DeadLetter struct {
 	Raw      string    `json:"raw"`
 }
 
+// DefaultMaxInFlight is the default bound on publishes awaiting JetStream's acknowledgement. The
+// JetStream context's own async limit (jetstream.WithPublishAsyncMaxPending) must be above it.
+const DefaultMaxInFlight = 8192
+
 // PublisherOptions configure a Publisher.
 type PublisherOptions struct {
 	JS jetstream.JetStream
@@ -58,7 +62,7 @@ type pending struct {
 // NewPublisher makes a Publisher and starts its collector.
 func NewPublisher(o PublisherOptions) *Publisher {
 	if o.MaxInFlight <= 0 {
-		o.MaxInFlight = 8192
+		o.MaxInFlight = DefaultMaxInFlight
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -103,6 +104,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	// Go's profiler, as Prometheus and most Go servers offer it: the API listens on loopback by default.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	log.Info("HTTP API and /metrics", "address", api.Addr().String())
 

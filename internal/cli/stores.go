@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/zonewatch/zonewatch/ingest/pipeline"
 	"github.com/zonewatch/zonewatch/internal/clickhouse"
 	"github.com/zonewatch/zonewatch/internal/config"
 	"github.com/zonewatch/zonewatch/internal/natsbus"
@@ -95,7 +96,9 @@ func openNATS(ctx context.Context, cfg *config.Config, log *slog.Logger, name st
 		stop()
 		return nil, nil, func() {}, err
 	}
-	js, err = jetstream.New(nc)
+	// Room for the publisher's in-flight bound (pipeline.DefaultMaxInFlight) with margin: beyond this
+	// nats.go stalls each async publish for 200 ms.
+	js, err = jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4*pipeline.DefaultMaxInFlight), jetstream.WithPublishAsyncTimeout(30*time.Second))
 	if err == nil {
 		err = natsbus.EnsureStreams(ctx, js, natsbus.StreamOptions{MaxBytes: cfg.NATS.Stream.MaxBytes,
 			MaxAge: cfg.NATS.Stream.MaxAge.Duration, Replicas: cfg.NATS.Stream.Replicas})
