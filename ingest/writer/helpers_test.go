@@ -216,7 +216,7 @@ func value(m *dto.Metric) float64 {
 	case m.Gauge != nil:
 		return m.Gauge.GetValue()
 	case m.Histogram != nil:
-		return float64(m.Histogram.GetSampleCount())
+		return m.Histogram.GetSampleSum() / float64(max(1, m.Histogram.GetSampleCount())) // the mean
 	}
 	return 0
 }

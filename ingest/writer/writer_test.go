@@ -94,7 +94,8 @@ func TestWritersShareTheWork(t *testing.T) {
 	if w1 == 0 || w2 == 0 {
 		t.Errorf("one writer did all the work: %v and %v rows", w1, w2)
 	}
-	t.Logf("writer 1 inserted %v rows, writer 2 %v", w1, w2)
+	t.Logf("writer 1 inserted %v rows, writer 2 %v; mean batch %.0f messages, %.3fs", w1, w2,
+		metric(t, reg1, "zonewatch_writer_batch_messages"), metric(t, reg1, "zonewatch_writer_batch_seconds"))
 }
 
 // TestRedeliveryAfterInsertWithoutAck: a writer inserts and dies before it acknowledges (simulated with
