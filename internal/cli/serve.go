@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"github.com/zonewatch/zonewatch/ingest/pipeline"
 	"github.com/zonewatch/zonewatch/ingest/writer"
 	"github.com/zonewatch/zonewatch/internal/config"
+	"github.com/zonewatch/zonewatch/internal/natsbus"
 )
 
 func newServe(g *globals) *cobra.Command {
@@ -75,8 +77,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 
 	var listeners []*listen.Listener
 	for _, lc := range cfg.Listeners {
+		tlsCfg, err := listenerTLS(lc)
+		if err != nil {
+			return err
+		}
 		l, err := listen.Listen(listen.Options{Name: lc.Name, Protocol: lc.Protocol, Address: lc.Address,
-			MaxMessageBytes: lc.MaxMessageBytes, MaxConnections: lc.MaxConnections,
+			MaxMessageBytes: lc.MaxMessageBytes, MaxConnections: lc.MaxConnections, TLS: tlsCfg,
 			NewSink: func() listen.Sink { return ing.Sink(lc.Name) }, Metrics: metrics, Logger: log})
 		if err != nil {
 			return err
@@ -158,4 +164,21 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 	cancel()
 	log.Info("stopped")
 	return runErr
+}
+
+// listenerTLS builds a TLS listener's configuration (RFC 5425): its certificate, and with a CA, client
+// certificates required and checked against it.
+func listenerTLS(lc config.Listener) (*tls.Config, error) {
+	if lc.Protocol != "tls" {
+		return nil, nil
+	}
+	cfg, err := natsbus.TLSConfig(lc.TLS.CA, lc.TLS.Cert, lc.TLS.Key, false)
+	if err != nil {
+		return nil, fmt.Errorf("listener %s: %w", lc.Name, err)
+	}
+	cfg.RootCAs = nil
+	if cfg.ClientCAs != nil {
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return cfg, nil
 }
