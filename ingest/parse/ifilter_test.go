@@ -37,12 +37,18 @@ func TestIFilter(t *testing.T) {
 	rows := []parseCase{
 		{name: "vendor default layout, block", body: ifilterLine, want: block},
 		{name: "compact layout, pass", body: ifilterCompactLine, want: pass},
+		{name: "unterminated quote in the last column: kept as logged", body: strings.TrimSuffix(ifilterCompactLine, `"`), want: func() event.Event {
+			e := pass
+			e.HTTP.UserAgent = `"Mozilla/5.0 (Windows NT 10.0; Win64; x64) ...`
+			e.Labels = map[string]string{"result": "pass"}
+			return e
+		}()},
 		{name: "bad client", body: strings.Replace(ifilterLine, "10.30.1.20 10.30.1.20", "10.30.1.20 10.30.1.x", 1), errField: "client_ip"},
 		{name: "bad status", body: strings.Replace(ifilterCompactLine, " 200 ", " 2000 ", 1), errField: "status"},
 		{name: "bad bytes", body: strings.Replace(ifilterCompactLine, " 5234 ", " 5k ", 1), errField: "bytes"},
 		{name: "bad destination", body: strings.Replace(ifilterLine, "203.0.113.9:443", "203.0.113.9:http", 1), errField: "destination"},
 		{name: "column count of no layout", body: `[25/Nov/2026:09:15:01 +0900] 245 10.30.0.30`, errField: "-"},
-		{name: "unterminated quote", body: strings.TrimSuffix(ifilterCompactLine, `"`), errField: "-"},
+		{name: "unbalanced quote shifts the columns", body: strings.Replace(ifilterCompactLine, `HTTP/1.1"`, `HTTP/1.1`, 1), errField: "-"},
 	}
 	runFile(t, "ifilter", rows)
 	for i := range rows {

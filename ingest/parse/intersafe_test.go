@@ -35,6 +35,12 @@ func TestInterSafe(t *testing.T) {
 	rows := []parseCase{
 		{name: "blocked, Japanese group, reason and category", body: intersafeLine, want: blocked},
 		{name: "vendor 18-column layout; last column keeps its spaces", body: `2026/11/25 00:00:00 HTTPS 10.30.1.21 消防本部\警防課 sato - Proxied - 200 www.example.jp 0 120 40960 text/html - 許可 ニュース\一般, ブログ\個人`, want: proxied},
+		{name: "stray quote inside the last column", body: strings.Replace(intersafeLine, `不正サイト\マルウェア`, `"不正 サイト`, 1), want: func() event.Event {
+			e := blocked
+			e.URL.Category = `"不正 サイト`
+			e.Labels = map[string]string{"group": "総務課", "result": "Blocked", "reason": "カテゴリ規制"}
+			return e
+		}()},
 		{name: "bad client", body: strings.Replace(intersafeLine, "10.30.1.20", "10.30.1.256", 1), errField: "client_ip"},
 		{name: "bad status", body: strings.Replace(intersafeLine, " 403 ", " 4O3 ", 1), errField: "status"},
 		{name: "bad size", body: strings.Replace(intersafeLine, " 0 512 ", " 0 5l2 ", 1), errField: "bytes"},

@@ -78,12 +78,20 @@ type layout struct {
 // first such error is returned and e is left alone but for its module.
 func parseLayouts(ls []*layout, line string, loc *time.Location, e *event.Event, maxLabels int) (bool, error) {
 	var arr [maxColumns]string
+	n, ok := splitFields(line, arr[:], false) // once: most lines have exactly some layout's count
+	if !ok {
+		n = maxColumns + 1 // a stray quote may still sit inside a last column that takes the rest
+	}
 	var first error
 	for _, l := range ls {
 		fs := arr[:l.n]
-		n, ok := splitFields(line, fs, true)
-		if !ok || n != l.n {
+		switch {
+		case n < l.n:
 			continue
+		case n > l.n: // more fields than columns: the last column takes the rest of the line
+			if m, ok := splitFields(line, fs, true); !ok || m != l.n {
+				continue
+			}
 		}
 		r, ok, err := l.read(fs, loc)
 		if !ok {

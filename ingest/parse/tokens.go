@@ -8,7 +8,8 @@ package parse
 // "[2001:db8::1]:443"). The quotes and brackets are not part of the field; escapes inside quotes are
 // left as they are. When rest is true, the last field of dst takes the rest of the line, as it is, unless
 // the rest is one quoted or bracketed field; when rest is false, fields beyond dst are counted but not
-// stored, so the caller can tell. ok is false for an unterminated quote or bracket.
+// stored, so the caller can tell. ok is false for an unterminated quote or bracket (except in a last
+// field that takes the rest of the line).
 func splitFields(line string, dst []string, rest bool) (n int, ok bool) {
 	i := 0
 	for {
@@ -26,6 +27,10 @@ func splitFields(line string, dst []string, rest bool) (n int, ok bool) {
 			j := i + 1
 			for {
 				if j >= len(line) {
+					if last {
+						dst[n] = trimRight(line[start:])
+						return n + 1, true
+					}
 					return n, false
 				}
 				if line[j] == '\\' {
@@ -44,6 +49,10 @@ func splitFields(line string, dst []string, rest bool) (n int, ok bool) {
 				j++
 			}
 			if j >= len(line) {
+				if last {
+					dst[n] = trimRight(line[start:])
+					return n + 1, true
+				}
 				return n, false
 			}
 			if j+1 == len(line) || line[j+1] == ' ' || line[j+1] == '\t' {
@@ -65,11 +74,7 @@ func splitFields(line string, dst []string, rest bool) (n int, ok bool) {
 				k++
 			}
 			if k < len(line) {
-				j := len(line)
-				for j > start && (line[j-1] == ' ' || line[j-1] == '\t') {
-					j--
-				}
-				f = line[start:j]
+				f = trimRight(line[start:])
 			}
 			dst[n] = f
 			return n + 1, true
@@ -119,4 +124,13 @@ func splitPlain(line string, dst []string) int {
 		n++
 		i = j
 	}
+}
+
+// trimRight drops trailing spaces and tabs.
+func trimRight(s string) string {
+	j := len(s)
+	for j > 0 && (s[j-1] == ' ' || s[j-1] == '\t') {
+		j--
+	}
+	return s[:j]
 }

@@ -25,6 +25,8 @@ func TestSplitFields(t *testing.T) {
 		{"extra fields counted, not stored", "a b c d", 2, false, []string{"a", "b"}, 4, true},
 		{"rest: last takes the rest", "a b c  d ", 2, true, []string{"a", "b c  d"}, 2, true},
 		{"rest: last is one quoted field", `a "b c" `, 2, true, []string{"a", "b c"}, 2, true},
+		{"rest: unterminated quote in the last field is kept raw", `a "b c `, 2, true, []string{"a", `"b c`}, 2, true},
+		{"rest: unterminated quote before the last field", `"a b c`, 2, true, []string{}, 0, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dst := make([]string, c.size)
