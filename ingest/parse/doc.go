@@ -10,7 +10,7 @@
 //	iptables        iptables.go       Linux iptables / nftables kernel log lines (IPv4 and IPv6)
 //	sshd            sshd.go           OpenSSH sshd and its PAM messages
 //	squid           squid.go          Squid native access.log
-//	squid-combined  squidcombined.go  Squid "combined" (Apache combined + %Ss:%Sh) access log
+//	squid-combined  squidcombined.go  Squid "combined" (Apache combined + %Ss:%Sh) access log; module squid
 //	ifilter         ifilter.go        i-FILTER access log (column layout configurable)
 //	intersafe       intersafe.go      InterSafe WebFilter access log (column layout configurable)
 //	gateway         gateway.go        sanitisation gateways (mail text conversion, file sanitisation, screen transfer)
@@ -21,5 +21,10 @@
 // fallbacks; no regular expression runs on the hot path. A body nothing understands yields the format
 // "syslog" and an *Unparsed error; the caller keeps the event with its raw text.
 //
-// Parsers are built once by New and are safe for concurrent use: they hold no mutable state.
+// i-FILTER and InterSafe lines are read by column layouts (layout.go), configurable per site. The example
+// lines of internal/simulate are a contract: TestSimulatorContract parses each of them through the
+// envelope parser, as the pipeline does.
+//
+// Parsers are built once by New and are safe for concurrent use: they hold no mutable state. Parse writes
+// only the fields a body gives; the event should be fresh (or the caller's envelope fields only).
 package parse

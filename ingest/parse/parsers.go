@@ -24,7 +24,8 @@ const (
 	FormatSyslog        = "syslog"
 )
 
-// Input is one message body plus what the envelope told us.
+// Input is one message body plus what the envelope told us. No current format needs Hostname or Received
+// (every body time read here carries its year); they are part of the contract for formats that will.
 type Input struct {
 	AppName, Hostname string
 	Body              string
