@@ -47,10 +47,14 @@ type compiler_ struct {
 	f      *funcs
 	macros map[string]*Macro
 	opts   []expr.Option
+	// preds are the Go predicates of all conditions, each once: rules that share a conjunct
+	// (event.category == "web") share its predicate, and the engine evaluates it once per event.
+	preds   []predicate
+	predIdx map[string]int
 }
 
 func newCompiler(f *funcs, macros map[string]*Macro) *compiler_ {
-	c := &compiler_{f: f, macros: macros}
+	c := &compiler_{f: f, macros: macros, predIdx: map[string]int{}}
 	c.opts = append([]expr.Option{expr.Env(event.Event{}), expr.AsBool()}, f.options()...)
 	return c
 }
@@ -60,8 +64,9 @@ type compiled struct {
 	src     string
 	program *vm.Program
 	require []constraint
-	// natives are Go predicates for some top-level conjuncts; nativeOnly says they are all of them.
-	natives    []predicate
+	// natives index the compiler's shared Go predicates, one for each top-level conjunct that could be
+	// compiled to Go; nativeOnly says they are all of them.
+	natives    []int
 	nativeOnly bool
 }
 

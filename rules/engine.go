@@ -52,6 +52,13 @@ type Engine struct {
 	vm      vm.VM
 	stats   Stats
 	lastLog map[string]time.Time
+
+	// The results of the shared predicates for the event being evaluated, valid when memoEpoch[i]
+	// equals epoch (incremented per event).
+	preds     []predicate
+	memoEpoch []uint32
+	memoVal   []bool
+	epoch     uint32
 }
 
 // NewEngine makes an engine.
@@ -94,6 +101,10 @@ func (e *Engine) SetRules(rs *RuleSet) {
 func (e *Engine) setRules(rs *RuleSet) {
 	old := e.state
 	e.rules = rs
+	e.preds = rs.comp.preds
+	e.memoEpoch = make([]uint32, len(e.preds))
+	e.memoVal = make([]bool, len(e.preds))
+	e.epoch = 0
 	e.state = make(map[string]*ruleState, len(rs.Rules))
 	now := e.opts.Now()
 	for _, r := range rs.Rules {
@@ -162,6 +173,11 @@ func (e *Engine) Eval(ev *event.Event) []Alert {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.stats.Events++
+	e.epoch++
+	if e.epoch == 0 { // wrapped: forget every stamp
+		clear(e.memoEpoch)
+		e.epoch = 1
+	}
 	var out []Alert
 	for _, bucket := range e.rules.index.candidates(ev) {
 		for _, r := range bucket {

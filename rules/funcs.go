@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"net/netip"
 	"net/url"
@@ -70,6 +71,14 @@ func newFuncs(lists map[string]*List, cals Calendars, zones *zone.Map, hosts []z
 		f.roles[h.Name] = h.Role
 	}
 	return f
+}
+
+// clone copies the tables that compiling writes to.
+func (f *funcs) clone() *funcs {
+	g := *f
+	g.prefixes = maps.Clone(f.prefixes)
+	g.regexps = maps.Clone(f.regexps)
+	return &g
 }
 
 func parsePrefix(s string) (netip.Prefix, error) {
@@ -150,6 +159,13 @@ func subdomain(s string) string {
 		return ""
 	}
 	return strings.TrimSuffix(strings.TrimSuffix(h, d), ".")
+}
+
+func secondsBetween(a, b time.Time) float64 {
+	if a.IsZero() || b.IsZero() {
+		return 0
+	}
+	return math.Abs(a.Sub(b).Seconds())
 }
 
 // entropy is the Shannon entropy of s in bits per byte.
@@ -262,11 +278,7 @@ func (f *funcs) options() []expr.Option {
 			return f.cals.OffHours(name, p[1].(time.Time))
 		}, new(func(string, time.Time) bool)),
 		expr.Function("secondsBetween", func(p ...any) (any, error) {
-			a, b := p[0].(time.Time), p[1].(time.Time)
-			if a.IsZero() || b.IsZero() {
-				return 0.0, nil
-			}
-			return math.Abs(a.Sub(b).Seconds()), nil
+			return secondsBetween(p[0].(time.Time), p[1].(time.Time)), nil
 		}, new(func(time.Time, time.Time) float64)),
 		expr.Function("isPrivate", func(p ...any) (any, error) {
 			a := p[0].(netip.Addr)

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr/ast"
 
@@ -59,8 +61,8 @@ var numberFields = map[string]func(e *event.Event) int64{
 
 // natives returns the Go predicates of the top-level conjuncts it can compile, and whether it compiled
 // all of them.
-func (c *compiler_) natives(n ast.Node) ([]predicate, bool) {
-	var out []predicate
+func (c *compiler_) natives(n ast.Node) ([]int, bool) {
+	var out []int
 	all := true
 	var walk func(n ast.Node)
 	walk = func(n ast.Node) {
@@ -70,7 +72,14 @@ func (c *compiler_) natives(n ast.Node) ([]predicate, bool) {
 			return
 		}
 		if p := c.native(n); p != nil {
-			out = append(out, p)
+			key := n.String()
+			i, ok := c.predIdx[key]
+			if !ok {
+				i = len(c.preds)
+				c.preds = append(c.preds, p)
+				c.predIdx[key] = i
+			}
+			out = append(out, i)
 		} else {
 			all = false
 		}
@@ -115,7 +124,7 @@ func (c *compiler_) native(n ast.Node) predicate {
 		op := x.Operator
 		if _, ok := l.(*ast.StringNode); ok {
 			l, r = r, l
-		} else if _, ok := constInt(l); ok {
+		} else if _, ok := constNumber(l); ok {
 			l, r = r, l
 			op = mirror(op)
 		}
@@ -159,8 +168,8 @@ func (c *compiler_) native(n ast.Node) predicate {
 				}
 			}
 		}
-		if get, ok := numberFields[memberPath(l)]; ok {
-			v, ok := constInt(r)
+		if get := c.numberExpr(l); get != nil {
+			v, ok := constNumber(r)
 			if !ok {
 				return nil
 			}
@@ -220,6 +229,13 @@ func (c *compiler_) stringExpr(n ast.Node) func(e *event.Event) string {
 		return nil
 	}
 	switch {
+	case (id.Value == "subdomain" || id.Value == "registeredDomain" || id.Value == "domainOf") && len(call.Arguments) == 1:
+		arg := c.stringExpr(call.Arguments[0])
+		if arg == nil {
+			return nil
+		}
+		fn := map[string]func(string) string{"subdomain": subdomain, "registeredDomain": registeredDomain, "domainOf": hostOf}[id.Value]
+		return func(e *event.Event) string { return fn(arg(e)) }
 	case id.Value == "hostRole" && len(call.Arguments) == 1:
 		arg := c.stringExpr(call.Arguments[0])
 		if arg == nil {
@@ -333,6 +349,53 @@ func mirror(op string) string {
 	return op
 }
 
+// numberExpr compiles a numeric expression: a number field, or len, entropy or secondsBetween of
+// natively compiled arguments.
+func (c *compiler_) numberExpr(n ast.Node) func(e *event.Event) float64 {
+	if get, ok := numberFields[memberPath(n)]; ok {
+		return func(e *event.Event) float64 { return float64(get(e)) }
+	}
+	if b, ok := n.(*ast.BuiltinNode); ok && b.Name == "len" && len(b.Arguments) == 1 {
+		if arg := c.stringExpr(b.Arguments[0]); arg != nil {
+			return func(e *event.Event) float64 { return float64(utf8.RuneCountInString(arg(e))) }
+		}
+	}
+	call, ok := n.(*ast.CallNode)
+	if !ok {
+		return nil
+	}
+	id, ok := call.Callee.(*ast.IdentifierNode)
+	if !ok {
+		return nil
+	}
+	switch {
+	case id.Value == "entropy" && len(call.Arguments) == 1:
+		if arg := c.stringExpr(call.Arguments[0]); arg != nil {
+			return func(e *event.Event) float64 { return entropy(arg(e)) }
+		}
+	case id.Value == "secondsBetween" && len(call.Arguments) == 2:
+		a, b := timeFields[memberPath(call.Arguments[0])], timeFields[memberPath(call.Arguments[1])]
+		if a != nil && b != nil {
+			return func(e *event.Event) float64 { return secondsBetween(a(e), b(e)) }
+		}
+	}
+	return nil
+}
+
+var timeFields = map[string]func(e *event.Event) time.Time{
+	"timestamp":      func(e *event.Event) time.Time { return e.Timestamp },
+	"event.ingested": func(e *event.Event) time.Time { return e.Meta.Ingested },
+}
+
+// constNumber evaluates a numeric constant.
+func constNumber(n ast.Node) (float64, bool) {
+	if f, ok := n.(*ast.FloatNode); ok {
+		return f.Value, true
+	}
+	v, ok := constInt(n)
+	return float64(v), ok
+}
+
 // constInt evaluates an integer constant, including products and sums of constants (50 * 1024 * 1024).
 func constInt(n ast.Node) (int64, bool) {
 	switch x := n.(type) {
@@ -363,8 +426,8 @@ func constInt(n ast.Node) (int64, bool) {
 
 // matches evaluates a compiled condition: the Go predicates first, the VM when they do not decide.
 func (c *compiled) matches(e *Engine, ev *event.Event) (bool, error) {
-	for _, p := range c.natives {
-		if !p(ev) {
+	for _, i := range c.natives {
+		if !e.pred(i, ev) {
 			return false, nil
 		}
 	}
@@ -372,4 +435,17 @@ func (c *compiled) matches(e *Engine, ev *event.Event) (bool, error) {
 		return true, nil
 	}
 	return e.run(c.program, ev)
+}
+
+// pred evaluates shared predicate i for the event being evaluated, once per event.
+func (e *Engine) pred(i int, ev *event.Event) bool {
+	if i < len(e.memoEpoch) {
+		if e.memoEpoch[i] == e.epoch {
+			return e.memoVal[i]
+		}
+		v := e.preds[i](ev)
+		e.memoEpoch[i], e.memoVal[i] = e.epoch, v
+		return v
+	}
+	return e.rules.comp.preds[i](ev)
 }

@@ -219,9 +219,11 @@ func (rs *RuleSet) operands(src string, ev *event.Event, indent string, depth in
 		fmt.Fprintf(&sb, "%scondition:\n", indent)
 	}
 	decided := false
+	// A compiler of its own: compiling adds to the shared tables, which a running engine reads.
+	comp := newCompiler(rs.comp.f.clone(), rs.Macros)
 	for _, p := range parts {
 		text := p.String()
-		c, err := rs.comp.compile(text)
+		c, err := comp.compile(text)
 		var v any
 		if err == nil {
 			var m vm.VM
