@@ -58,3 +58,8 @@ func DefaultIFilterLayout() []string {
 func IFilterCompactLayout() []string {
 	return []string{"time", "elapsed", "client_ip", "user", "status", "bytes", "request_bytes", "action", "category", "request", "user_agent"}
 }
+
+// IFilterSyslogLayout returns the default layout without its first three columns (month, day, clock): the
+// shape we expect when i-FILTER sends its access log over syslog and the syslog header carries that time.
+// This is an assumption, not a documented vendor format; a site that sees otherwise configures its layout.
+func IFilterSyslogLayout() []string { return DefaultIFilterLayout()[3:] }

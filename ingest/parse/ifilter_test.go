@@ -37,6 +37,7 @@ func TestIFilter(t *testing.T) {
 	rows := []parseCase{
 		{name: "vendor default layout, block", body: ifilterLine, want: block},
 		{name: "compact layout, pass", body: ifilterCompactLine, want: pass},
+		{name: "default layout without the leading time, as over syslog", body: strings.TrimPrefix(ifilterLine, "Nov 25 09:15:01 "), want: block},
 		{name: "unterminated quote in the last column: kept as logged", body: strings.TrimSuffix(ifilterCompactLine, `"`), want: func() event.Event {
 			e := pass
 			e.HTTP.UserAgent = `"Mozilla/5.0 (Windows NT 10.0; Win64; x64) ...`

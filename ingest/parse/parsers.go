@@ -37,7 +37,8 @@ type Input struct {
 type Options struct {
 	// IFilterLayout and InterSafeLayout name the columns of those access logs, in order (see layout.go for
 	// the names understood). nil means the built-in defaults, told apart by their column counts:
-	// DefaultIFilterLayout and IFilterCompactLayout; DefaultInterSafeLayout and InterSafeVendorLayout.
+	// DefaultIFilterLayout, IFilterSyslogLayout and IFilterCompactLayout; InterSafeVendorLayout and
+	// DefaultInterSafeLayout.
 	IFilterLayout, InterSafeLayout []string
 	// IFilterCategories maps i-FILTER category codes to names ("9001": "malware"); url.category gets the
 	// name when the code is in it, else the code. nil means no names.
@@ -75,7 +76,7 @@ func New(opts Options) (*Parsers, error) {
 	}
 	ifl := [][]string{opts.IFilterLayout}
 	if opts.IFilterLayout == nil {
-		ifl = [][]string{DefaultIFilterLayout(), IFilterCompactLayout()} // widest first
+		ifl = [][]string{DefaultIFilterLayout(), IFilterSyslogLayout(), IFilterCompactLayout()} // widest first
 	}
 	for _, names := range ifl {
 		l, err := newLayout(FormatIFilter, names)
