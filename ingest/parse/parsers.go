@@ -173,14 +173,14 @@ func (p *Parsers) parseAs(f, body string, loc *time.Location, e *event.Event) (o
 	case FormatIPTables:
 		return parseIPTables(body, e, p.maxLabels)
 	case FormatSSHD:
-		return parseSSHD(body, e)
+		return parseSSHD(body, e, p.maxLabels)
 	case FormatSquid:
 		if isEpoch(firstWord(body)) {
-			return parseSquid(body, e)
+			return parseSquid(body, e, p.maxLabels)
 		}
-		return parseSquidCombined(body, loc, e)
+		return parseSquidCombined(body, loc, e, p.maxLabels)
 	case FormatSquidCombined:
-		return parseSquidCombined(body, loc, e)
+		return parseSquidCombined(body, loc, e, p.maxLabels)
 	case FormatIFilter:
 		return parseLayouts(p.ifilter, body, loc, e, p.maxLabels)
 	case FormatInterSafe:
@@ -207,9 +207,9 @@ func (p *Parsers) ParseFile(format, line string, loc *time.Location, e *event.Ev
 	var err error
 	switch format {
 	case FormatSquid:
-		ok, err = parseSquid(line, e)
+		ok, err = parseSquid(line, e, p.maxLabels)
 	case FormatSquidCombined:
-		ok, err = parseSquidCombined(line, loc, e)
+		ok, err = parseSquidCombined(line, loc, e, p.maxLabels)
 	case FormatIFilter:
 		ok, err = parseLayouts(p.ifilter, line, loc, e, p.maxLabels)
 	case FormatInterSafe:

@@ -15,7 +15,7 @@ import (
 // (bytes sent to the client), http.method, http.status, url.original, url.domain (CONNECT host:port too),
 // network.protocol (http/https), user.name, event.action deny/allow, outcome, category web, label result
 // (the Squid result code, e.g. TCP_DENIED).
-func parseSquid(line string, e *event.Event) (bool, error) {
+func parseSquid(line string, e *event.Event, maxLabels int) (bool, error) {
 	var fs [10]string
 	n := splitPlain(line, fs[:])
 	if n < 10 || !isEpoch(fs[0]) {
@@ -36,7 +36,7 @@ func parseSquid(line string, e *event.Event) (bool, error) {
 	if err := setStatus(&e.HTTP.Status, f, "status", status); err != nil {
 		return true, err
 	}
-	squidAction(e, code)
+	squidAction(e, code, maxLabels)
 	if err := setBytes(&e.Destination.Bytes, f, "bytes", fs[4]); err != nil {
 		return true, err
 	}
@@ -51,9 +51,9 @@ func parseSquid(line string, e *event.Event) (bool, error) {
 }
 
 // squidAction sets action and outcome from a Squid result code (TCP_MISS, TCP_DENIED …) and keeps it.
-func squidAction(e *event.Event, code string) {
+func squidAction(e *event.Event, code string, maxLabels int) {
 	if code != "" {
-		setLabel(e, 8, "result", code)
+		setLabel(e, maxLabels, "result", code)
 	}
 	switch {
 	case strings.Contains(code, "DENIED"):

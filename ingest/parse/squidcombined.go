@@ -14,7 +14,7 @@ import (
 //	10.30.1.20 - tanaka [25/Nov/2026:09:15:01 +0900] "GET http://www.example.jp/index.html HTTP/1.1" 200 5234 "-" "Mozilla/5.0 (Windows NT 10.0; Win64; x64)" TCP_MISS:HIER_DIRECT
 //
 // Fields: as the native format (squid.go), plus http.user_agent; the time has its own zone. Module squid.
-func parseSquidCombined(line string, loc *time.Location, e *event.Event) (bool, error) {
+func parseSquidCombined(line string, loc *time.Location, e *event.Event, maxLabels int) (bool, error) {
 	var fs [10]string
 	n, ok := splitFields(line, fs[:], false)
 	if !ok || n < 7 {
@@ -54,6 +54,6 @@ func parseSquidCombined(line string, loc *time.Location, e *event.Event) (bool, 
 	if n > 9 {
 		code, _, _ = strings.Cut(fs[9], ":")
 	}
-	squidAction(e, code)
+	squidAction(e, code, maxLabels)
 	return true, nil
 }

@@ -36,9 +36,10 @@ const (
 //	pam_unix(sshd:session): session opened for user adm.sato by (uid=0)
 //
 // Fields: category authentication, action (logged-in, login-failed, invalid-user, pam-auth-failure,
-// max-attempts-exceeded, disconnected, session-opened, session-closed), outcome, user.name, source ip and port, network.protocol ssh,
-// network.transport tcp, labels method (password, publickey …) and invalid_user.
-func parseSSHD(body string, e *event.Event) (bool, error) {
+// max-attempts-exceeded, disconnected, session-opened, session-closed), outcome, user.name, source ip
+// and port, network.protocol ssh, network.transport tcp, labels method (password, publickey, pam …) and
+// invalid_user.
+func parseSSHD(body string, e *event.Event, maxLabels int) (bool, error) {
 	s := strings.TrimPrefix(body, "error: ")
 	preauth := strings.HasSuffix(s, " [preauth]")
 	s = strings.TrimSuffix(s, " [preauth]")
@@ -188,10 +189,10 @@ func parseSSHD(body string, e *event.Event) (bool, error) {
 		e.User.Name = user
 	}
 	if method != "" {
-		setLabel(e, 8, "method", method)
+		setLabel(e, maxLabels, "method", method)
 	}
 	if invalid {
-		setLabel(e, 8, "invalid_user", "true")
+		setLabel(e, maxLabels, "invalid_user", "true")
 	}
 	if ip != "" {
 		if err := setIP(&e.Source.IP, f, "from", ip); err != nil {
