@@ -3,6 +3,7 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -400,4 +401,39 @@ func TestNativeAgreesWithVM(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d conditions are decided without the VM", nativeOnly, len(rs.Rules))
+}
+
+// TestEvalErrors: a condition that fails at evaluation time (a calendar named by data that does not
+// exist) skips the event for that rule, is counted, and does not stop the other rules.
+func TestEvalErrors(t *testing.T) {
+	dir := writeRules(t, map[string]string{"r.yaml": `
+lists:
+  - {name: cal, kind: map, map: {sato: office, ghost: no-such-calendar}}
+rules:
+  - id: OFF
+    ` + title + `    condition: user.name != "" and offHours(lookup("cal", user.name), timestamp)
+  - id: ANY
+    ` + title + `    condition: user.name != ""
+`})
+	cals := CalendarsFunc(func(name string, at time.Time) (bool, error) {
+		if name != "office" {
+			return false, fmt.Errorf("no calendar named %q", name)
+		}
+		return at.Hour() >= 9, nil
+	})
+	rs, err := Load(t.Context(), dir, LoadOptions{Calendars: cals})
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, _ := NewEngine(Options{Rules: rs, Logger: slog.New(slog.DiscardHandler)})
+	got := en.Eval(ev("1", 0, func(e *event.Event) { e.User.Name = "ghost" }))
+	if len(got) != 1 || got[0].RuleID != "ANY" {
+		t.Errorf("alerts %+v, want ANY only", got)
+	}
+	if st := en.Stats(); st.Errors != 1 {
+		t.Errorf("errors %d, want 1", st.Errors)
+	}
+	if got := en.Eval(ev("2", 9*time.Hour, func(e *event.Event) { e.User.Name = "sato" })); len(got) != 2 || got[0].RuleID != "OFF" {
+		t.Errorf("after an error the calendar rule gave %+v, want OFF and ANY", got)
+	}
 }
