@@ -107,3 +107,22 @@ func TestConcurrentUse(t *testing.T) {
 		<-done
 	}
 }
+
+// TestKeepsCallerFields: Parse writes only what the body gives, so the envelope's fields survive.
+func TestKeepsCallerFields(t *testing.T) {
+	p := testParsers(t)
+	e := event.Event{
+		Message:  "raw body",
+		Meta:     event.Meta{Severity: 6, Original: "<86>raw"},
+		Observer: event.Observer{Hostname: "lg-app01"},
+		Process:  event.Process{Name: "sshd"},
+		Labels:   map[string]string{"charset": "shift_jis"},
+	}
+	if _, err := p.Parse(Input{AppName: "sshd", Body: "Failed password for root from 10.30.1.9 port 4444 ssh2"}, &e); err != nil {
+		t.Fatal(err)
+	}
+	if e.Message != "raw body" || e.Meta.Severity != 6 || e.Meta.Original != "<86>raw" || e.Observer.Hostname != "lg-app01" ||
+		e.Process.Name != "sshd" || e.Labels["charset"] != "shift_jis" || e.Labels["method"] != "password" {
+		t.Errorf("caller's fields changed or labels not merged: %+v", e)
+	}
+}
