@@ -2,6 +2,7 @@ package parse
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -155,7 +156,7 @@ func (p *Parsers) Parse(in Input, e *event.Event) (format string, err error) {
 	return FormatSyslog, u
 }
 
-func cutQuote(s string) string { return fmt.Sprintf("%q", cut(s, maxErrValue)) }
+func cutQuote(s string) string { return strconv.Quote(cut(s, maxErrValue)) }
 
 // module is the Meta.Module of a format.
 func module(f string) string {
