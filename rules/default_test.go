@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -13,6 +14,15 @@ func TestDefaultPack(t *testing.T) {
 	}
 	if !rep.OK() || len(rep.Untested) > 0 {
 		t.Errorf("\n%s", rep)
+	}
+	fromFile := 0
+	for _, r := range rep.Results {
+		if strings.HasSuffix(r.Pos.File, ".tests.yaml") {
+			fromFile++
+		}
+	}
+	if fromFile == 0 {
+		t.Error("no test was read from a *.tests.yaml file")
 	}
 	if rep.Tests < 2*rep.Rules {
 		t.Errorf("%d tests for %d rules: every rule needs at least a hit and a miss", rep.Tests, rep.Rules)
