@@ -20,8 +20,8 @@ type Alert struct {
 	// GroupKey identifies the group the alert is about ("source.ip=10.1.1.5"); "" for ungrouped rules.
 	GroupKey string            `json:"group_key,omitempty"`
 	Group    map[string]string `json:"group,omitempty"`
-	// Count is the number of matching events the alert stands for; Distinct the number of distinct
-	// values of a distinct-count threshold.
+	// Count is the number of matching events the alert stands for (for a distinct count: the events
+	// since the group's window started); Distinct the number of distinct values of a distinct count.
 	Count    int `json:"count"`
 	Distinct int `json:"distinct,omitempty"`
 	// EventIDs are the ids of the triggering events (the latest MaxEventIDs); EventIDsOmitted says

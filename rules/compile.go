@@ -43,7 +43,7 @@ type exprError struct {
 func (e *exprError) Error() string { return e.Msg }
 
 // compiler turns condition text into programs; one per RuleSet.
-type compiler_ struct {
+type exprCompiler struct {
 	f      *funcs
 	macros map[string]*Macro
 	opts   []expr.Option
@@ -53,8 +53,8 @@ type compiler_ struct {
 	predIdx map[string]int
 }
 
-func newCompiler(f *funcs, macros map[string]*Macro) *compiler_ {
-	c := &compiler_{f: f, macros: macros, predIdx: map[string]int{}}
+func newCompiler(f *funcs, macros map[string]*Macro) *exprCompiler {
+	c := &exprCompiler{f: f, macros: macros, predIdx: map[string]int{}}
 	c.opts = append([]expr.Option{expr.Env(event.Event{}), expr.AsBool()}, f.options()...)
 	return c
 }
@@ -70,7 +70,7 @@ type compiled struct {
 	nativeOnly bool
 }
 
-func (c *compiler_) config() *conf.Config {
+func (c *exprCompiler) config() *conf.Config {
 	cfg := conf.CreateNew()
 	// The macro expander and the constant patcher come first, so that the operator overloads (==, !=
 	// on addresses) see the expanded tree with IP constants already in place.
@@ -88,7 +88,7 @@ func (c *compiler_) config() *conf.Config {
 }
 
 // compile compiles a boolean condition. Errors are *exprError or *file.Error with the rune offset.
-func (c *compiler_) compile(src string) (*compiled, error) {
+func (c *exprCompiler) compile(src string) (*compiled, error) {
 	cfg := c.config()
 	var pre *patcher
 	for _, v := range cfg.Visitors {
@@ -120,7 +120,7 @@ func (c *compiler_) compile(src string) (*compiled, error) {
 
 // patcher expands macros and turns string constants compared with addresses into address constants.
 type patcher struct {
-	c     *compiler_
+	c     *exprCompiler
 	stack []string
 	err   *exprError
 }
@@ -220,14 +220,14 @@ func (l locator) Visit(n *ast.Node) { (*n).SetLocation(l.loc) }
 
 // checkConstants validates, and parses once, the constant arguments of functions: CIDR ranges, regular
 // expressions, list names and calendar names. The functions then find them parsed at evaluation time.
-func (c *compiler_) checkConstants(root ast.Node) error {
+func (c *exprCompiler) checkConstants(root ast.Node) error {
 	v := &constChecker{c: c}
 	ast.Walk(&root, v)
 	return v.err
 }
 
 type constChecker struct {
-	c   *compiler_
+	c   *exprCompiler
 	err error
 }
 

@@ -156,6 +156,7 @@ type group struct {
 	distinct map[string]entry
 	zones    []string
 	latest   time.Time
+	events   int // matching events since the window (re)started
 }
 
 type suppressEntry struct {
@@ -447,6 +448,7 @@ func (e *Engine) window(r *Rule, st *ruleState, ev *event.Event) (Alert, bool) {
 		g.latest = t
 	}
 	g.zones = zonesOf(g.zones, ev)
+	g.events++
 	en := entry{T: t, ID: ev.ID}
 	var n int
 	if th.distinct != nil {
@@ -489,6 +491,9 @@ func (e *Engine) window(r *Rule, st *ruleState, ev *event.Event) (Alert, bool) {
 	}
 	slices.SortFunc(es, func(x, y entry) int { return x.T.Compare(y.T) })
 	a.Count = len(es)
+	if th.distinct != nil {
+		a.Count = max(g.events, n)
+	}
 	a.FirstSeen, a.LastSeen = es[0].T, es[len(es)-1].T
 	keep := es
 	if len(keep) > e.opts.MaxEventIDs {
@@ -512,6 +517,7 @@ func (g *group) reset() {
 	g.distinct = nil
 	g.zones = g.zones[:0]
 	g.fired = false
+	g.events = 0
 }
 
 // Tick checks the absence rules at now and returns an alert for every source silent for longer than

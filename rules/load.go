@@ -42,7 +42,7 @@ type RuleSet struct {
 
 	byID  map[string]*Rule
 	index *index
-	comp  *compiler_
+	comp  *exprCompiler
 }
 
 // Rule returns the rule with the given id.

@@ -61,7 +61,7 @@ var numberFields = map[string]func(e *event.Event) int64{
 
 // natives returns the Go predicates of the top-level conjuncts it can compile, and whether it compiled
 // all of them.
-func (c *compiler_) natives(n ast.Node) ([]int, bool) {
+func (c *exprCompiler) natives(n ast.Node) ([]int, bool) {
 	var out []int
 	all := true
 	var walk func(n ast.Node)
@@ -95,7 +95,7 @@ var addrFields = map[string]func(e *event.Event) netip.Addr{
 }
 
 // native compiles a boolean expression to a Go predicate, or returns nil when it cannot.
-func (c *compiler_) native(n ast.Node) predicate {
+func (c *exprCompiler) native(n ast.Node) predicate {
 	switch x := n.(type) {
 	case *ast.UnaryNode:
 		if x.Operator == "not" || x.Operator == "!" {
@@ -206,7 +206,7 @@ func (c *compiler_) native(n ast.Node) predicate {
 
 // stringExpr compiles a string-valued expression: a string field, or a call of hostRole or lookup on
 // one.
-func (c *compiler_) stringExpr(n ast.Node) func(e *event.Event) string {
+func (c *exprCompiler) stringExpr(n ast.Node) func(e *event.Event) string {
 	if get, ok := stringFields[memberPath(n)]; ok {
 		return get
 	}
@@ -269,7 +269,7 @@ func (c *compiler_) stringExpr(n ast.Node) func(e *event.Event) string {
 }
 
 // nativeCall compiles in_list and inCIDR calls with constant lists and ranges.
-func (c *compiler_) nativeCall(call *ast.CallNode) predicate {
+func (c *exprCompiler) nativeCall(call *ast.CallNode) predicate {
 	id, ok := call.Callee.(*ast.IdentifierNode)
 	if !ok || len(call.Arguments) < 2 {
 		return nil
@@ -351,7 +351,7 @@ func mirror(op string) string {
 
 // numberExpr compiles a numeric expression: a number field, or len, entropy or secondsBetween of
 // natively compiled arguments.
-func (c *compiler_) numberExpr(n ast.Node) func(e *event.Event) float64 {
+func (c *exprCompiler) numberExpr(n ast.Node) func(e *event.Event) float64 {
 	if get, ok := numberFields[memberPath(n)]; ok {
 		return func(e *event.Event) float64 { return float64(get(e)) }
 	}

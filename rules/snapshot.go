@@ -33,6 +33,7 @@ type GroupSnapshot struct {
 	Start   time.Time       `json:"start,omitzero"`
 	Fired   bool            `json:"fired,omitempty"`
 	Latest  time.Time       `json:"latest,omitzero"`
+	Events  int             `json:"events,omitempty"`
 	Entries []EntrySnapshot `json:"entries,omitempty"`
 	Zones   []string        `json:"zones,omitempty"`
 }
@@ -59,7 +60,7 @@ func (e *Engine) Snapshot() Snapshot {
 		rsn := RuleSnapshot{Signature: st.sig}
 		for el := st.lru.Back(); el != nil; el = el.Prev() {
 			g := el.Value.(*group)
-			gs := GroupSnapshot{Key: g.key, Start: g.start, Fired: g.fired, Latest: g.latest, Zones: slices.Clone(g.zones)}
+			gs := GroupSnapshot{Key: g.key, Start: g.start, Fired: g.fired, Latest: g.latest, Events: g.events, Zones: slices.Clone(g.zones)}
 			for _, x := range g.entries {
 				gs.Entries = append(gs.Entries, EntrySnapshot{Time: x.T, ID: x.ID})
 			}
@@ -105,7 +106,7 @@ func (e *Engine) Restore(s Snapshot) (skipped []string, err error) {
 		}
 		st := newRuleState(r.sig)
 		for _, gs := range rsn.Groups {
-			g := &group{key: gs.Key, start: gs.Start, fired: gs.Fired, latest: gs.Latest, zones: gs.Zones}
+			g := &group{key: gs.Key, start: gs.Start, fired: gs.Fired, latest: gs.Latest, events: gs.Events, zones: gs.Zones}
 			for _, x := range gs.Entries {
 				if x.Value != nil {
 					if g.distinct == nil {
