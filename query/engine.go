@@ -478,3 +478,6 @@ func (e *Engine) OffHours(ctx context.Context, q Query, by string, isOff OffHour
 	})
 	return out, nil
 }
+
+// Ping checks that ClickHouse answers.
+func (e *Engine) Ping(ctx context.Context) error { return e.o.Conn.Ping(ctx) }
