@@ -428,7 +428,7 @@ func (e *Engine) window(r *Rule, st *ruleState, ev *event.Event) (Alert, bool) {
 	}
 	t := ev.Timestamp
 	if th.Tumbling {
-		start := t.Truncate(th.Within)
+		start := windowStart(t, th.Within)
 		switch {
 		case start.Before(g.start):
 			e.stats.Late++
@@ -510,6 +510,13 @@ func (e *Engine) window(r *Rule, st *ruleState, ev *event.Event) (Alert, bool) {
 		g.reset()
 	}
 	return e.release(r, st, ev, a)
+}
+
+// windowStart is the start of the tumbling window holding t. Windows are aligned on Asia/Tokyo
+// midnight (UTC+9, no daylight saving), so a one-day window is a calendar day there.
+func windowStart(t time.Time, w time.Duration) time.Time {
+	const jst = 9 * time.Hour
+	return t.Add(jst).Truncate(w).Add(-jst)
 }
 
 func (g *group) reset() {

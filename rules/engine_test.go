@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/zonewatch/zonewatch/internal/event"
+	"github.com/zonewatch/zonewatch/internal/zone"
 )
 
 func TestConditions(t *testing.T) {
@@ -436,4 +438,105 @@ rules:
 	if got := en.Eval(ev("2", 9*time.Hour, func(e *event.Event) { e.User.Name = "sato" })); len(got) != 2 || got[0].RuleID != "OFF" {
 		t.Errorf("after an error the calendar rule gave %+v, want OFF and ANY", got)
 	}
+}
+
+func TestWindowStartTokyo(t *testing.T) {
+	jst := time.FixedZone("JST", 9*3600)
+	at := time.Date(2026, 4, 1, 0, 30, 0, 0, jst)
+	if got := windowStart(at, 24*time.Hour); !got.Equal(time.Date(2026, 4, 1, 0, 0, 0, 0, jst)) {
+		t.Errorf("one-day window starts %v, want Tokyo midnight", got.In(jst))
+	}
+	if got := windowStart(at, time.Minute); !got.Equal(at) {
+		t.Errorf("one-minute window starts %v", got)
+	}
+}
+
+// TestConcurrentUse runs Eval, Tick, Snapshot and SetRules together (go test -race).
+func TestConcurrentUse(t *testing.T) {
+	rs, err := Load(t.Context(), "default", LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := mustEngine(t, rs)
+	events := benchEvents(2000)
+	done := make(chan struct{})
+	for w := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := w; i < len(events); i += 4 {
+				e := *events[i]
+				e.Timestamp = t0.Add(time.Duration(i) * time.Millisecond)
+				en.Eval(&e)
+				if i%100 == 0 {
+					en.Tick(e.Timestamp)
+					_ = en.Snapshot()
+				}
+				if i%500 == 0 {
+					en.SetRules(rs)
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	if st := en.Stats(); st.Events != uint64(len(events)) {
+		t.Errorf("events %d, want %d", st.Events, len(events))
+	}
+}
+
+func TestZonesAndHosts(t *testing.T) {
+	zm, err := zone.New(zone.Options{Zones: map[string][]netip.Prefix{"lgwan": {netip.MustParsePrefix("10.20.0.0/16")}}, Default: "external"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeRules(t, map[string]string{"r.yaml": `
+lists:
+  - {name: host_roles, kind: map, map: {gw-x: proxy}}
+rules:
+  - id: ZONE
+    ` + title + `    condition: zoneOf(destination.ip) == "external" and zoneOf(source.ip) == "lgwan"
+  - id: ROLE
+    ` + title + `    condition: hostRole(destination.host) == "sanitizer"
+`})
+	rs, err := Load(t.Context(), dir, LoadOptions{Zones: zm, Hosts: []zone.Host{{Name: "gw-x", Role: "sanitizer"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := mustEngine(t, rs)
+	got := en.Eval(ev("1", 0, func(e *event.Event) {
+		e.Source.IP, e.Destination.IP, e.Destination.Host = addr("10.20.1.1"), addr("203.0.113.5"), "gw-x"
+	}))
+	if len(got) != 2 {
+		t.Errorf("alerts %+v: want ZONE, and ROLE (the zone map's hosts win over the host_roles list)", got)
+	}
+}
+
+// TestSnapshotJSON pins the snapshot's JSON form, which a later task persists.
+func TestSnapshotJSON(t *testing.T) {
+	rs := mustLoad(t, map[string]string{"r.yaml": `
+rules:
+  - id: SCAN
+    ` + title + `    condition: event.category == "network"
+    threshold: {more_than: 5, distinct: destination.port, by: [source.ip, destination.ip], within: 1m}
+    suppress: {for: 10m}
+  - id: MATCH
+    ` + title + `    condition: event.module == "sshd"
+    suppress: {for: 10m, by: [user.name]}
+  - id: SILENT
+    kind: absence
+    ` + title + `    condition: observer.hostname != ""
+    absence: {by: observer.hostname, expected_every: 10m}
+`})
+	en := mustEngine(t, rs)
+	for i := range 3 {
+		en.Eval(ev(fmt.Sprint("n", i), time.Duration(i)*time.Second, func(e *event.Event) {
+			e.Meta.Category, e.Observer.Hostname = "network", "fw-core"
+			e.Source.IP, e.Destination.IP, e.Destination.Port = addr("10.20.1.1"), addr("10.30.1.1"), uint16(80+i)
+			e.Source.Zone, e.Destination.Zone = "lgwan", "internet"
+		}))
+	}
+	en.Eval(ev("s1", 5*time.Second, func(e *event.Event) { e.Meta.Module, e.User.Name = "sshd", "root" }))
+	b, _ := json.MarshalIndent(en.Snapshot(), "", "  ")
+	golden(t, "snapshot.json", string(b)+"\n")
 }
