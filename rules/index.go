@@ -52,14 +52,19 @@ func buildIndex(rules []*Rule) *index {
 
 // candidates returns the buckets of rules that may match e; they are disjoint.
 func (ix *index) candidates(e *event.Event) [numIdx + 1][]*Rule {
-	return [numIdx + 1][]*Rule{
-		ix.buckets[idxAction][e.Meta.Action],
-		ix.buckets[idxModule][e.Meta.Module],
-		ix.buckets[idxCategory][e.Meta.Category],
-		ix.buckets[idxDstZone][e.Destination.Zone],
-		ix.buckets[idxSrcZone][e.Source.Zone],
-		ix.catchAll,
+	var out [numIdx + 1][]*Rule
+	lookup := func(i int, v string) {
+		if len(ix.buckets[i]) > 0 { // skip hashing for fields no rule is filed under
+			out[i] = ix.buckets[i][v]
+		}
 	}
+	lookup(idxAction, e.Meta.Action)
+	lookup(idxModule, e.Meta.Module)
+	lookup(idxCategory, e.Meta.Category)
+	lookup(idxDstZone, e.Destination.Zone)
+	lookup(idxSrcZone, e.Source.Zone)
+	out[numIdx] = ix.catchAll
+	return out
 }
 
 // IndexStats says how the rules are filed: how many under each indexed field, and in the catch-all.
