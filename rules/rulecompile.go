@@ -218,4 +218,3 @@ func signature(r *Rule) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8])
 }
-

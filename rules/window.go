@@ -139,4 +139,3 @@ func (g *group) reset() {
 	g.fired = false
 	g.events = 0
 }
-
