@@ -1,6 +1,10 @@
 package rules
 
-import "github.com/zonewatch/zonewatch/internal/event"
+import (
+	"slices"
+
+	"github.com/zonewatch/zonewatch/internal/event"
+)
 
 // index files each enabled rule under one equality its condition requires (of event.action,
 // event.module, event.category, destination.zone, source.zone), or in the catch-all bucket. For an
@@ -64,6 +68,25 @@ func (ix *index) candidates(e *event.Event) [numIdx + 1][]*Rule {
 	lookup(idxDstZone, e.Destination.Zone)
 	lookup(idxSrcZone, e.Source.Zone)
 	out[numIdx] = ix.catchAll
+	return out
+}
+
+// all returns every indexed rule, in rule order.
+func (ix *index) all() []*Rule {
+	seen := map[*Rule]bool{}
+	var out []*Rule
+	for _, b := range ix.buckets {
+		for _, rules := range b {
+			for _, r := range rules {
+				if !seen[r] {
+					seen[r] = true
+					out = append(out, r)
+				}
+			}
+		}
+	}
+	out = append(out, ix.catchAll...)
+	slices.SortFunc(out, func(a, b *Rule) int { return a.seq - b.seq })
 	return out
 }
 
