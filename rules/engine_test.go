@@ -540,3 +540,13 @@ rules:
 	b, _ := json.MarshalIndent(en.Snapshot(), "", "  ")
 	golden(t, "snapshot.json", string(b)+"\n")
 }
+
+func TestTestEventLabels(t *testing.T) {
+	e, err := testEvent(map[string]any{"labels.policyid": uint64(7), "source.ip": "10.1.1.1", "event": map[string]any{"module": "fortigate"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Labels["policyid"] != "7" || e.Meta.Module != "fortigate" || e.Source.IP != addr("10.1.1.1") {
+		t.Errorf("decoded %+v", e)
+	}
+}

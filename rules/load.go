@@ -216,6 +216,12 @@ func load(ctx context.Context, dir string, opts LoadOptions) (*RuleSet, Diagnost
 	cals := opts.Calendars
 	if cals == nil {
 		cals = fileCalendars(parsed, d)
+	} else {
+		for _, pf := range parsed {
+			if len(pf.spec.Calendars) > 0 {
+				d.add(pf.posOf("$.calendars"), DiagInfo, "", "these calendars are not used: the loader was given the deployment's calendars")
+			}
+		}
 	}
 	f := newFuncs(rs.Lists, cals, opts.Zones, opts.Hosts)
 	reserved := map[string]bool{}

@@ -101,6 +101,9 @@ func testEvent(m map[string]any) (event.Event, error) {
 		if t, ok := v.(time.Time); ok {
 			v = t.Format(time.RFC3339Nano)
 		}
+		if strings.HasPrefix(k, "labels.") { // labels are text, whatever YAML made of them
+			v = fmt.Sprint(v)
+		}
 		if err := setPath(nested, strings.Split(k, "."), v); err != nil {
 			return event.Event{}, err
 		}
