@@ -39,6 +39,7 @@ type Stats struct {
 	Suppressed uint64 `json:"suppressed"` // alerts held back by suppression
 	Errors     uint64 `json:"errors"`     // conditions that failed to evaluate
 	Evicted    uint64 `json:"evicted"`    // groups evicted by MaxGroups
+	Expired    uint64 `json:"expired"`    // idle groups dropped after their window passed
 	Late       uint64 `json:"late"`       // events older than their group's window
 }
 

@@ -550,3 +550,25 @@ func TestTestEventLabels(t *testing.T) {
 		t.Errorf("decoded %+v", e)
 	}
 }
+
+func TestIdleGroupsExpire(t *testing.T) {
+	rs := mustLoad(t, map[string]string{"r.yaml": `
+rules:
+  - id: G
+    ` + title + `    condition: event.module == "x"
+    threshold: {at_least: 5, by: [source.ip], within: 1m}
+`})
+	en := mustEngine(t, rs)
+	for i := range 1000 {
+		en.Eval(ev(fmt.Sprint(i), time.Duration(i)*time.Second, func(e *event.Event) {
+			e.Meta.Module = "x"
+			e.Source.IP = addr(fmt.Sprintf("10.0.%d.%d", i/250, i%250))
+		}))
+	}
+	if n := len(en.state["G"].groups); n > 70 {
+		t.Errorf("%d groups kept after 1000 one-off sources at one a second with a 1m window", n)
+	}
+	if st := en.Stats(); st.Evicted != 0 || st.Expired < 900 {
+		t.Errorf("evicted %d, expired %d", st.Evicted, st.Expired)
+	}
+}

@@ -40,6 +40,21 @@ func (e *Engine) window(r *Rule, st *ruleState, ev *event.Event) (Alert, bool) {
 		st.groups[key] = g
 	}
 	t := ev.Timestamp
+	// Drop up to two groups whose windows have long passed, from the least recently seen end: memory
+	// follows the active groups, not every key ever seen.
+	for range 2 {
+		back := st.lru.Back()
+		if back == nil || back == g.elem {
+			break
+		}
+		old := back.Value.(*group)
+		if !old.latest.Add(th.Within).Before(t) {
+			break
+		}
+		st.lru.Remove(back)
+		delete(st.groups, old.key)
+		e.stats.Expired++
+	}
 	if th.Tumbling {
 		start := windowStart(t, th.Within)
 		switch {
