@@ -135,11 +135,12 @@ type ruleState struct {
 	groups   map[string]*group
 	lru      *list.List // of *group, most recently seen at the front
 	suppress map[string]*suppressEntry
+	sweepAt  int // size of suppress at which the periods that are over are swept
 	absent   map[string]*absentEntry
 }
 
 func newRuleState(sig string) *ruleState {
-	return &ruleState{sig: sig, groups: map[string]*group{}, lru: list.New(), suppress: map[string]*suppressEntry{}, absent: map[string]*absentEntry{}}
+	return &ruleState{sig: sig, groups: map[string]*group{}, lru: list.New(), suppress: map[string]*suppressEntry{}, sweepAt: 1024, absent: map[string]*absentEntry{}}
 }
 
 type entry struct {
@@ -345,6 +346,15 @@ func (e *Engine) release(r *Rule, st *ruleState, ev *event.Event, a Alert) (Aler
 			return Alert{}, false
 		}
 		if !ok {
+			if len(st.suppress) >= st.sweepAt {
+				// Amortised clean-up: drop the periods that are over, then wait until the map doubles.
+				for k, s := range st.suppress {
+					if !t.Before(s.Until) {
+						delete(st.suppress, k)
+					}
+				}
+				st.sweepAt = max(1024, 2*len(st.suppress))
+			}
 			if len(st.suppress) >= e.opts.MaxGroups {
 				e.evictSuppress(st, t)
 			}

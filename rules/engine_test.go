@@ -572,3 +572,22 @@ rules:
 		t.Errorf("evicted %d, expired %d", st.Evicted, st.Expired)
 	}
 }
+
+func TestSuppressionPeriodsAreSwept(t *testing.T) {
+	rs := mustLoad(t, map[string]string{"r.yaml": `
+rules:
+  - id: S
+    ` + title + `    condition: event.module == "x"
+    suppress: {for: 10s, by: [source.ip]}
+`})
+	en := mustEngine(t, rs)
+	for i := range 5000 {
+		en.Eval(ev(fmt.Sprint(i), time.Duration(i)*time.Second, func(e *event.Event) {
+			e.Meta.Module = "x"
+			e.Source.IP = addr(fmt.Sprintf("10.%d.%d.1", i/250, i%250))
+		}))
+	}
+	if n := len(en.state["S"].suppress); n > 1100 {
+		t.Errorf("%d suppression periods kept, most of them over", n)
+	}
+}
