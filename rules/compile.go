@@ -200,6 +200,12 @@ func (a *addrPatcher) Visit(node *ast.Node) {
 }
 
 func (p *patcher) addr(n *ast.Node) {
+	if _, ok := (*n).(*ast.NilNode); ok { // source.ip == nil: the event has no address
+		c := &ast.ConstantNode{Value: netip.Addr{}}
+		ast.Patch(n, c)
+		c.SetType(addrType)
+		return
+	}
 	s, ok := (*n).(*ast.StringNode)
 	if !ok {
 		return

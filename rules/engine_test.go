@@ -44,6 +44,10 @@ rules:
     ` + title + `    condition: entropy(message) > 4
   - id: LABEL
     ` + title + `    condition: labels["policyid"] == "7"
+  - id: IP-REV
+    ` + title + `    condition: '"10.7.7.7" == source.ip and destination.ip not in ["10.7.7.8"]'
+  - id: IP-SAME
+    ` + title + `    condition: source.ip == destination.ip and source.ip != nil
 `})
 	tests := []struct {
 		name string
@@ -65,6 +69,9 @@ rules:
 		{"regex", func(e *event.Event) { e.HTTP.UserAgent = "SQLMap/1.7" }, []string{"REGEX"}},
 		{"entropy", func(e *event.Event) { e.Message = "q8Zr1xLp0VbT7mNc3YwK" }, []string{"ENTROPY"}},
 		{"labels", func(e *event.Event) { e.Labels = map[string]string{"policyid": "7"} }, []string{"LABEL"}},
+		{"reversed ip comparison, not in", func(e *event.Event) { e.Source.IP, e.Destination.IP = addr("10.7.7.7"), addr("10.7.7.9") }, []string{"IP-REV"}},
+		{"reversed ip comparison, excluded", func(e *event.Event) { e.Source.IP, e.Destination.IP = addr("10.7.7.7"), addr("10.7.7.8") }, nil},
+		{"two address fields", func(e *event.Event) { e.Source.IP, e.Destination.IP = addr("10.6.6.6"), addr("::ffff:10.6.6.6") }, []string{"IP-SAME"}},
 		{"nothing", nil, nil},
 	}
 	for _, tc := range tests {
