@@ -234,7 +234,11 @@ func (rs *RuleSet) operands(src string, ev *event.Event, indent string, depth in
 			decided, mark = true, "   ← decides"
 		}
 		fmt.Fprintf(&sb, "%s  %-5s  %s%s\n", indent, verdict(v, err), text, mark)
-		if id, ok := p.(*ast.IdentifierNode); ok && depth < 2 {
+		inner := p
+		if u, ok := p.(*ast.UnaryNode); ok && (u.Operator == "not" || u.Operator == "!") {
+			inner = u.Node
+		}
+		if id, ok := inner.(*ast.IdentifierNode); ok && depth < 2 {
 			if mac, ok := rs.Macros[id.Value]; ok {
 				sb.WriteString(rs.operands(mac.Condition, ev, indent+"    ", depth+1))
 			}
@@ -294,4 +298,29 @@ func eventText(ev *event.Event) string {
 	walk("", m)
 	slices.Sort(parts)
 	return strings.Join(parts, " ")
+}
+
+// Explain evaluates the condition of a rule on one event operand by operand (macros opened), then its
+// exceptions: what a SOC analyst wants to see when asking why a rule did or did not fire.
+func (rs *RuleSet) Explain(ruleID string, ev *event.Event) (string, error) {
+	r, ok := rs.Rule(ruleID)
+	if !ok {
+		return "", fmt.Errorf("no rule %q in %s: list the rules with zonewatch rules lint", ruleID, rs.Dir)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "rule %s (%s) on event %s: %s\n", r.ID, r.Pos, ev.ID, eventText(ev))
+	b.WriteString(rs.operands(r.Condition, ev, "  ", 0))
+	var m vm.VM
+	for _, x := range r.Exceptions {
+		v, err := m.Run(x.prog, ev)
+		mark := ""
+		if v == true {
+			mark = "   ← excludes the event"
+		}
+		fmt.Fprintf(&b, "  exception %q: %s%s\n", x.Name, verdict(v, err), mark)
+	}
+	if r.Threshold != nil {
+		fmt.Fprintf(&b, "  (a match counts towards the threshold: %d within %s)\n", r.Threshold.Need, r.Threshold.Within)
+	}
+	return b.String(), nil
 }
