@@ -50,11 +50,17 @@ func randAddr(r *rand.Rand) netip.Addr {
 
 // Generate makes n events with timestamps spread over [from, from+span), deterministic for a seed.
 func Generate(r *rand.Rand, n int, from time.Time, span time.Duration) []*event.Event {
+	return GenerateFrom(r, 0, n, from, span)
+}
+
+// GenerateFrom is Generate with ids numbered from first, to generate large sets in chunks.
+func GenerateFrom(r *rand.Rand, first, n int, from time.Time, span time.Duration) []*event.Event {
 	out := make([]*event.Event, n)
-	for i := range out {
+	for j := range out {
+		i := first + j
 		ts := from.Add(time.Duration(r.Int64N(int64(span)))).Truncate(time.Millisecond).UTC()
 		e := &event.Event{
-			ID:        fmt.Sprintf("ev-%07d", i),
+			ID:        fmt.Sprintf("ev-%08d", i),
 			Timestamp: ts,
 			Meta: event.Meta{
 				Ingested: ts.Add(time.Duration(r.IntN(5000)) * time.Millisecond),
@@ -86,7 +92,7 @@ func Generate(r *rand.Rand, n int, from time.Time, span time.Duration) []*event.
 		case 1:
 			e.Labels = map[string]string{"devname": pick(r, []string{"fg-a", ""}), "policyid": pick(r, Policies)}
 		}
-		out[i] = e
+		out[j] = e
 	}
 	return out
 }
