@@ -70,6 +70,7 @@ type Embedded struct {
 	logPath string
 	http    *http.Client
 	stopCh  chan struct{} // closed by Stop: ends backoff waits
+	stopOne sync.Once     // closes stopCh
 	doneCh  chan struct{} // closed when the supervisor has returned
 
 	mu       sync.Mutex
@@ -107,8 +108,9 @@ func CheckLib(path string) error {
 }
 
 // StartEmbedded starts an embedded ClickHouse server in a child process and returns once it
-// answers HTTP /ping. The program must call RunChildIfRequested first thing in main (or TestMain),
-// because the child is this executable run again.
+// answers HTTP /ping; ctx bounds the start only (end the server with Stop). The program must call
+// RunChildIfRequested first thing in main (or TestMain), because the child is this executable
+// run again.
 func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
@@ -188,29 +190,22 @@ func (e *Embedded) startFirst(ctx context.Context) (*child, error) {
 	}
 }
 
+// pickPorts replaces zero ports with free ones. The listeners stay open until both are picked,
+// so the two never get the same port.
 func (e *Embedded) pickPorts(tcp, http int) error {
-	var err error
-	if tcp == 0 {
-		if tcp, err = freePort(e.opts.ListenHost); err != nil {
-			return err
+	for _, p := range []*int{&tcp, &http} {
+		if *p != 0 {
+			continue
 		}
-	}
-	if http == 0 {
-		if http, err = freePort(e.opts.ListenHost); err != nil {
-			return err
+		l, lerr := net.Listen("tcp", net.JoinHostPort(e.opts.ListenHost, "0"))
+		if lerr != nil {
+			return fmt.Errorf("clickhouse: start embedded server: pick a free port on %s: %w", e.opts.ListenHost, lerr)
 		}
+		defer l.Close()
+		*p = l.Addr().(*net.TCPAddr).Port
 	}
 	e.opts.TCPPort, e.opts.HTTPPort = tcp, http
 	return nil
-}
-
-func freePort(host string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("clickhouse: pick a free port on %s: %w", host, err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // rotateLog keeps the child log from growing without bound across many restarts.
@@ -339,13 +334,7 @@ func (e *Embedded) Stop(ctx context.Context) error {
 	return nil
 }
 
-func (e *Embedded) closeStop() {
-	select {
-	case <-e.stopCh:
-	default:
-		close(e.stopCh)
-	}
-}
+func (e *Embedded) closeStop() { e.stopOne.Do(func() { close(e.stopCh) }) }
 
 // Kill sends SIGKILL to the current child, as an outage would. With RestartOnExit the server
 // comes back; see Restarts and WaitReady.

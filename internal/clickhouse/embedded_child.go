@@ -13,8 +13,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/ebitengine/purego"
 )
 
 // childEnv carries the child's configuration (JSON childConfig) from StartEmbedded to
@@ -119,24 +117,6 @@ type (
 	resultErrorFunc  func(result uintptr) string           // const char *chdb_result_error(chdb_result *)
 )
 
-// loadQueryCmdline binds the two functions the child needs from libchdb.so.
-func loadQueryCmdline(lib string) (queryCmdlineFunc, resultErrorFunc, error) {
-	h, err := purego.Dlopen(lib, purego.RTLD_NOW|purego.RTLD_GLOBAL)
-	if err != nil {
-		return nil, nil, fmt.Errorf("load %s: %w (run ./deploy/setup.sh to fetch it again)", lib, err)
-	}
-	var query queryCmdlineFunc
-	var resultError resultErrorFunc
-	for name, fn := range map[string]any{"chdb_query_cmdline": &query, "chdb_result_error": &resultError} {
-		sym, err := purego.Dlsym(h, name)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s has no %s: %w (expected chDB %s)", lib, name, err, ChdbVersion)
-		}
-		purego.RegisterFunc(fn, sym)
-	}
-	return query, resultError, nil
-}
-
 // cStringArray builds a NULL-terminated char*[] over NUL-terminated copies of ss. The Go GC
 // does not move heap objects, so the pointers stay valid while keep is alive.
 func cStringArray(ss []string) (argv []*byte, keep [][]byte) {
@@ -157,7 +137,9 @@ func watchParent(ppid int) {
 			continue
 		}
 		fmt.Fprintf(os.Stderr, "zonewatch: embedded ClickHouse child: parent %d is gone, shutting down\n", ppid)
-		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		if self, err := os.FindProcess(os.Getpid()); err == nil {
+			_ = self.Signal(syscall.SIGTERM)
+		}
 		time.Sleep(15 * time.Second)
 		os.Exit(1)
 	}

@@ -1,11 +1,11 @@
-//go:build !linux && unix
+//go:build !linux
 
 package clickhouse
 
 import "syscall"
 
-// childSysProcAttr puts the child in its own process group; without Pdeathsig, the child's
-// watchParent notices a dead parent.
+// childSysProcAttr: without Pdeathsig, the child's watchParent notices a dead parent. (libchdb
+// exists for Linux and macOS; elsewhere this only keeps the package building for remote servers.)
 func childSysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true}
+	return newSysProcAttr()
 }

@@ -62,7 +62,8 @@ var (
 
 // Migrate creates the database when missing and applies, in order, the migrations not yet
 // recorded in its schema_migrations table. It returns the names of those it applied (none when
-// the schema is current) and refuses to go on when an applied migration's file has changed.
+// the schema is current; on error, those applied before it) and refuses to go on when an applied
+// migration's file has changed.
 func Migrate(ctx context.Context, conn driver.Conn, opts MigrateOptions) (applied []string, err error) {
 	opts = opts.withDefaults()
 	if !identifier.MatchString(opts.Database) {

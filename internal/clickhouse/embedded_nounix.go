@@ -1,0 +1,7 @@
+//go:build !unix
+
+package clickhouse
+
+import "syscall"
+
+func newSysProcAttr() *syscall.SysProcAttr { return nil }
