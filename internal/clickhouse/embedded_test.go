@@ -140,6 +140,48 @@ func TestEmbeddedStopClosesPorts(t *testing.T) {
 	}
 }
 
+func TestEmbeddedStopIsGraceful(t *testing.T) {
+	dir := t.TempDir()
+	srv := startOwn(t, clickhouse.EmbeddedOptions{DataDir: dir})
+	ctx := t.Context()
+	conn, err := clickhouse.Open(ctx, clickhouse.ConnOptions{Addr: []string{srv.NativeAddr()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"CREATE DATABASE d", "CREATE TABLE d.t (n UInt64) ENGINE = MergeTree ORDER BY n"} {
+		if err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	// An insert that takes about 2s is under way when Stop is called: it must complete.
+	inserted := make(chan error, 1)
+	go func() {
+		inserted <- conn.Exec(ctx, "INSERT INTO d.t SELECT number FROM numbers(8) WHERE sleepEachRow(0.25) = 0 SETTINGS max_block_size = 1")
+	}()
+	time.Sleep(500 * time.Millisecond)
+	if err := srv.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-inserted; err != nil {
+		t.Fatalf("insert in flight during Stop: %v", err)
+	}
+	conn.Close()
+
+	again := startOwn(t, clickhouse.EmbeddedOptions{DataDir: dir})
+	conn, err = clickhouse.Open(ctx, clickhouse.ConnOptions{Addr: []string{again.NativeAddr()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var n uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM d.t").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 8 {
+		t.Errorf("rows after Stop and a new start on the same data dir = %d, want 8", n)
+	}
+}
+
 func TestEmbeddedWithoutRestart(t *testing.T) {
 	srv := startOwn(t, clickhouse.EmbeddedOptions{})
 	if err := srv.Kill(); err != nil {
