@@ -174,8 +174,13 @@ func (e *Engine) Search(ctx context.Context, q Query) (*SearchResult, error) {
 		}
 		limit = e.o.Limits.MaxScanRows
 	}
-	sql := "SELECT " + eventColumns + " FROM " + e.table(eventsSource) + " WHERE " + p.where("timestamp") +
-		" ORDER BY timestamp " + order + ", id " + order + fmt.Sprintf(" LIMIT %d", limit)
+	// Two phases: find the newest matching (timestamp, id) reading only the filter's columns, then
+	// read whole rows (raw lines, URLs, messages) for those alone.
+	orderBy := " ORDER BY timestamp " + order + ", id " + order + fmt.Sprintf(" LIMIT %d", limit)
+	// The outer query needs only the time range (for partition and index pruning): the ids come
+	// from the scoped, filtered inner one.
+	sql := "SELECT " + eventColumns + " FROM " + e.table(eventsSource) + " WHERE " + p.timeRange("timestamp") +
+		" AND (timestamp, id) IN (SELECT timestamp, id FROM " + e.table(eventsSource) + " WHERE " + p.where("timestamp") + orderBy + ")" + orderBy
 	start := time.Now()
 	rows, err := e.o.Conn.Query(e.ctx(ctx), sql, p.args()...)
 	if err != nil {

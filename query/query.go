@@ -168,6 +168,8 @@ type plan struct {
 	params  []param
 	columns map[string]bool // events columns read
 	bucket  time.Duration
+	from    string // parameter placeholders of the time range, once bound
+	to      string
 }
 
 type param struct {
@@ -356,13 +358,19 @@ func validName(s string) bool {
 	return true
 }
 
+// timeRange returns the condition From <= timeCol < To, binding the bounds once per plan.
+func (p *plan) timeRange(timeCol string) string {
+	const layout = "2006-01-02 15:04:05.000"
+	if p.from == "" {
+		p.from = p.addParam("DateTime64(3, 'UTC')", p.q.From.Format(layout))
+		p.to = p.addParam("DateTime64(3, 'UTC')", p.q.To.Format(layout))
+	}
+	return timeCol + " >= " + p.from + " AND " + timeCol + " < " + p.to
+}
+
 // where returns the WHERE clause on table t: time range, scope and filter.
 func (p *plan) where(timeCol string) string {
-	const layout = "2006-01-02 15:04:05.000"
-	conds := []string{
-		timeCol + " >= " + p.addParam("DateTime64(3, 'UTC')", p.q.From.Format(layout)),
-		timeCol + " < " + p.addParam("DateTime64(3, 'UTC')", p.q.To.Format(layout)),
-	}
+	conds := []string{p.timeRange(timeCol)}
 	if h := p.q.Scope.Hidden; len(h) > 0 {
 		arr := p.addParam("Array(String)", slices.Clone(h))
 		for _, c := range scopeColumns {

@@ -2,12 +2,12 @@ package api_test
 
 import (
 	"net/http"
-
-	"github.com/zonewatch/zonewatch/internal/event"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zonewatch/zonewatch/internal/event"
 )
 
 // TestHostileInput sends hostile filters, parameters and tokens: each gets 200 (a harmless
