@@ -31,6 +31,8 @@ type Options struct {
 	Evaluator Evaluator
 	// Lists resolves in_list's named lists; nil knows none.
 	Lists filter.Lists
+	// Macros are the rule files' named conditions, usable in filters by name.
+	Macros map[string]string
 	// Now returns the current time; default time.Now.
 	Now func() time.Time
 	// Logger receives one debug line per query; default discards.
@@ -64,7 +66,7 @@ func New(o Options) (*Engine, error) {
 		}
 	}
 	o.Limits = o.Limits.withDefaults()
-	o.Limits.Filter.Lists = o.Lists
+	o.Limits.Filter.Lists, o.Limits.Filter.Macros = o.Lists, o.Macros
 	if o.Now == nil {
 		o.Now = time.Now
 	}

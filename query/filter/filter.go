@@ -53,6 +53,9 @@ type Options struct {
 	ParamPrefix string
 	// Lists resolves the named lists of in_list(value, "name"); nil means no list is known.
 	Lists Lists
+	// Macros are named conditions (the rule files' macros): a macro's name in a filter stands
+	// for its condition as one parenthesised operand.
+	Macros map[string]string
 }
 
 func (o Options) withDefaults() Options {
@@ -175,6 +178,9 @@ func Compile(src string, opts Options) (*Compiled, error) {
 		return nil, &Error{Filter: src, Pos: Position{Line: 1, Column: 1}, Msg: "does not parse: " + err.Error()}
 	}
 	c := &compiler{src: src, runes: []rune(src), opts: opts, columns: map[string]bool{}, zones: map[string]bool{}}
+	if err := c.expandMacros(&tree.Node); err != nil {
+		return nil, err
+	}
 	if err := c.validate(tree.Node, 1); err != nil {
 		return nil, err
 	}

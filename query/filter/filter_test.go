@@ -190,3 +190,40 @@ func deepAndOr(n int) string {
 	}
 	return s
 }
+
+func TestMacros(t *testing.T) {
+	macros := map[string]string{
+		"from_mynumber": `source.zone == "mynumber"`,
+		"outward":       `from_mynumber and destination.zone != "mynumber"`,
+		"off":           `offHours("office", timestamp)`,
+		"loop1":         `loop2`,
+		"loop2":         `loop1 and true`,
+		"broken":        `source.zone ==`,
+		"typo":          `source.zon == "x"`,
+	}
+	c, err := filter.Compile(`outward or not off`, filter.Options{Macros: macros})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "not off" widens to true, so the whole disjunction is a superset: true.
+	if c.Where != "true" {
+		t.Errorf("where = %s, want true", c.Where)
+	}
+	if len(c.Residuals) != 1 || c.Residuals[0].Expr != "off" || c.Residuals[0].Pos.Column != 16 {
+		t.Errorf("residuals = %+v, want off at column 16", c.Residuals)
+	}
+	c, err = filter.Compile(`outward and event.action == "deny"`, filter.Options{Macros: macros})
+	if err != nil || c.Where != "(source_zone = {f1:String}) AND (destination_zone != {f2:String}) AND (action = {f3:String})" || len(c.Zones) != 1 {
+		t.Errorf("outward and …: %v %+v", err, c)
+	}
+	for src, want := range map[string]string{
+		`loop1`:                      `refers to itself (loop1 → loop2 → loop1)`,
+		`user.name == "a" or broken`: `macro "broken" does not parse`,
+		`typo`:                       `unknown field "source.zon"`,
+	} {
+		_, err := filter.Compile(src, filter.Options{Macros: macros})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Compile(%q) = %v, want %q", src, err, want)
+		}
+	}
+}
