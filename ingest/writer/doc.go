@@ -24,26 +24,32 @@
 // At-least-once delivery means the same event can reach the writer twice: JetStream redelivers a message
 // whose ack did not arrive (the writer died between INSERT and Ack, or the ack expired), and the writer
 // itself retries an INSERT whose outcome it does not know (the connection broke after ClickHouse had
-// committed). Three mechanisms, in order of importance:
+// committed all or part of it). The rollups (materialised views, migration 0005) are fed at insert time
+// and never collapse anything, so a repeated row must not even reach them. Three mechanisms:
 //
-//  1. Look-up of suspect ids (the mechanism that guarantees it). Before inserting, the writer asks
-//     ClickHouse which of the batch's suspect ids it already holds and leaves those rows out (counted in
-//     zonewatch_writer_duplicates_skipped_total). Suspects are the messages JetStream marks as redelivered
-//     (NumDelivered > 1) and, on a retry of a failed INSERT, every message of the batch. The normal path,
-//     a first delivery inserted at the first attempt, costs nothing. The look-up is narrowed by the
-//     batch's time range (partition pruning) and by a bloom-filter index on id (migration 0003).
-//  2. insert_deduplication_token. Every INSERT carries a token derived from the ids it holds, and the
-//     events table keeps the tokens of its last 1000 inserts (non_replicated_deduplication_window,
-//     migration 0003). It covers the one case the look-up cannot see: a retry sent while the previous,
-//     timed-out INSERT of the same rows is still being committed by the server. A deduplicated INSERT is
-//     not pushed to the materialised views either, so the rollups do not double count.
-//  3. ReplacingMergeTree on events, ordered by a key that ends in id: should a copy still slip through
-//     (a writer stalled longer than AckWait while another one inserted the redelivery), merges collapse
-//     it and SELECT … FINAL never shows it. The rollups, fed at insert time, would count such a copy, which
-//     is why 1 and 2 matter.
+//  1. Look-up of redelivered ids. At the first attempt of a batch, the writer asks ClickHouse which of
+//     the events JetStream marks as redelivered (NumDelivered > 1) it already holds, and leaves those
+//     out (zonewatch_writer_duplicates_skipped_total). The normal path, a first delivery, costs nothing.
+//     The look-up is narrowed by the suspects' time range (partition pruning) and a bloom-filter index on
+//     id (migration 0003), in chunks that fit max_query_size.
+//  2. Identical retries with insert_deduplication_token. Every INSERT carries a token derived from the
+//     ids it holds, with deduplicate_blocks_in_dependent_materialized_views = 1, and events and every
+//     rollup keep the tokens of their last 1000 inserts (non_replicated_deduplication_window, migrations
+//     0003 and 0005). A retry sends the identical INSERT (the rows chosen at the first attempt, same
+//     order, same token) and does not look up again: an INSERT is not atomic across the source table and
+//     its views, so a server killed mid-insert can leave the rows in events and not yet in some rollups;
+//     the replay is then dropped as a repeat by the tables that have it and written to those that miss it
+//     (TestReplayAfterPartialCommit, TestClickHouseKilledWhileWriting).
+//  3. ReplacingMergeTree on events, ordered by a key that ends in id: should a copy still slip through,
+//     merges collapse it and SELECT … FINAL never shows it.
 //
-// ClickHouse's content-hash de-duplication alone (identical blocks) is not enough: redelivered messages
-// arrive in different batches, so the blocks differ.
+// What is not covered: the double fault where ClickHouse dies in the middle of an INSERT and the writer
+// dies before its retry. The redelivery then goes to a batch of different rows, the look-up finds the
+// events and leaves them out, and a rollup that the interrupted INSERT had not reached misses them
+// (events themselves stay exact). The rollups can be rebuilt for the hours concerned from events.
+//
+// ClickHouse's content-hash de-duplication alone (identical blocks without a token) is not enough:
+// redelivered messages arrive in different batches, so the blocks differ.
 //
 // # Test hooks
 //

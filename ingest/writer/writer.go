@@ -166,6 +166,8 @@ type batch struct {
 	suspect []bool                // events[i] may be in ClickHouse already: JetStream redelivered it
 	dead    []pipeline.DeadLetter // dead letters: undecodable events, or the dead stream's messages
 	deadOK  bool                  // the dead letters are in: a retry does not send them again
+	planned bool                  // the first attempt has looked up the redelivered events
+	skip    map[string]struct{}   // redelivered events ClickHouse already held at the first attempt
 	release func()                // stops the InProgress heartbeat
 }
 
@@ -251,6 +253,7 @@ func (w *Writer) heartbeat(msgs []jetstream.Msg) (release func()) {
 // handBack returns an unwritten batch to JetStream for immediate redelivery.
 func (w *Writer) handBack(b *batch) {
 	b.release()
+	b.recycle()
 	for _, m := range b.msgs {
 		_ = m.Nak()
 	}
@@ -276,6 +279,7 @@ func (w *Writer) writeBatch(ctx context.Context, b *batch, insert inserter) {
 			w.m.batchSeconds.Observe(time.Since(start).Seconds())
 			w.m.batchRows.Observe(float64(len(b.msgs)))
 			b.release()
+			b.recycle()
 			if w.o.Fault.SkipAck {
 				return
 			}

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zonewatch/zonewatch/ingest/writer"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/zonewatch/zonewatch/ingest/writer"
 	"github.com/zonewatch/zonewatch/internal/event"
 	"github.com/zonewatch/zonewatch/internal/natsbus"
 )
@@ -239,4 +239,42 @@ func TestStreamMonitorWarnsNearTheLimit(t *testing.T) {
 	})
 	cancel()
 	<-done
+}
+
+// TestReplayAfterPartialCommit: an INSERT that ClickHouse committed into events but not into a rollup
+// (a server killed between the two, emulated here by detaching the view for the first attempt) is
+// completed by the writer's retry, which resends the identical INSERT with the same token: events and
+// the rollups that had it drop it as a repeat, the rollup that missed it takes it.
+func TestReplayAfterPartialCommit(t *testing.T) {
+	conn, _ := migrated(t)
+	ctx := context.Background()
+	events := genEvents(8, 50, time.Now(), time.Hour)
+	insert := func() {
+		b, err := conn.PrepareBatch(chContext(ctx, "same-token"), "INSERT INTO events (id, timestamp, ingested, source_zone, user_name)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range events {
+			if err := b.Append(e.ID, e.Timestamp, e.Meta.Ingested, e.Source.Zone, "tanaka"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.Send(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := conn.Exec(ctx, "DETACH TABLE events_hourly_mv"); err != nil {
+		t.Fatal(err)
+	}
+	insert() // the first attempt: events, source_health_hourly and user_activity_15m, not events_hourly
+	if err := conn.Exec(ctx, "ATTACH TABLE events_hourly_mv"); err != nil {
+		t.Fatal(err)
+	}
+	insert() // the retry
+	for _, q := range []string{"SELECT count() FROM events", "SELECT sum(events) FROM events_hourly",
+		"SELECT sum(events) FROM source_health_hourly", "SELECT sum(events) FROM user_activity_15m"} {
+		if got := count(t, conn, q); got != 50 {
+			t.Errorf("%s = %d, want 50", q, got)
+		}
+	}
 }

@@ -1,0 +1,305 @@
+package writer_test
+
+// Benchmarks print figures and never assert timings. Run them once each:
+//
+//	go test -run '^$' -bench . -benchtime 1x ./ingest/writer/
+//
+// They share the machine with ClickHouse and NATS: compare the ratios printed within one run, not the
+// absolute rates across machines or runs.
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/zonewatch/zonewatch/ingest/parse"
+	"github.com/zonewatch/zonewatch/ingest/pipeline"
+	"github.com/zonewatch/zonewatch/ingest/writer"
+	"github.com/zonewatch/zonewatch/internal/config"
+	"github.com/zonewatch/zonewatch/internal/event"
+	"github.com/zonewatch/zonewatch/internal/natsbus"
+	"github.com/zonewatch/zonewatch/internal/simulate"
+)
+
+// BenchmarkWriterVersusBareInsert: rows/s from JetStream into ClickHouse through the writer (fetch, JSON
+// decode, look-ups, INSERT, acks) as a ratio to a bare clickhouse-go batch insert (PrepareBatch, Append
+// per row, Send) of the same events, already decoded, into an identical table in the same run. The
+// bare insert is run before and after the writer and averaged, to even out the machine's load.
+func BenchmarkWriterVersusBareInsert(b *testing.B) {
+	const batch = 20_000
+	n := benchN(200_000)
+	events := genEvents(11, n, time.Now(), 24*time.Hour)
+	for b.Loop() {
+		bareConn, _ := migrated(b)
+		bare1 := bareInsert(b, bareConn, events[:n/2], batch)
+		conn, db := migrated(b)
+		bus := startBus(b, natsbus.StreamOptions{})
+		bus.publish(b, events)
+		start := time.Now()
+		_, reg := runWriter(b, writer.Options{JS: bus.js, CH: conn, Database: db, BatchSize: batch, MonitorInterval: -1})
+		waitFor(b, 10*time.Minute, "the writer", func() bool { return metric(b, reg, "zonewatch_writer_rows_inserted_total") == float64(n) })
+		w := float64(n) / time.Since(start).Seconds()
+		bare2 := bareInsert(b, bareConn, events[n/2:], batch)
+		bare := (bare1 + bare2) / 2
+		b.ReportMetric(w, "writer_rows/s")
+		b.ReportMetric(bare, "bare_rows/s")
+		b.ReportMetric(w/bare, "writer/bare")
+		b.Logf("writer %.0f rows/s, bare insert %.0f and %.0f rows/s: ratio %.2f (target ≥ 0.8)", w, bare1, bare2, w/bare)
+		b.Logf("writer: mean batch %.0f messages, mean INSERT %.3fs", metric(b, reg, "zonewatch_writer_batch_messages"), metric(b, reg, "zonewatch_writer_batch_seconds"))
+	}
+}
+
+// benchN is $ZW_BENCH_N, or def: fewer events for a quick profile.
+func benchN(def int) int {
+	if v, err := strconv.Atoi(os.Getenv("ZW_BENCH_N")); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func bareInsert(b *testing.B, conn driver.Conn, events []event.Event, batch int) (rowsPerSecond float64) {
+	ctx := context.Background()
+	start := time.Now()
+	for chunk := range slices.Chunk(events, batch) {
+		bt, err := conn.PrepareBatch(ctx, "INSERT INTO events ("+columns+")")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range chunk {
+			if err := bt.Append(row(&chunk[i])...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := bt.Send(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return float64(len(events)) / time.Since(start).Seconds()
+}
+
+const columns = `id, timestamp, ingested, observer_host, observer_ip, observer_zone, listener, source_type, parse_status, parse_error,
+category, action, outcome, severity, facility,
+source_ip, source_port, source_zone, source_host, destination_ip, destination_port, destination_zone, destination_host,
+cross_zone, transport, app_protocol, user_name, url_domain, url_original, http_method, http_status, url_category, user_agent,
+bytes_out, bytes_in, process_name, message, raw, labels`
+
+// row is the straightforward mapping of an event to the events table's columns.
+func row(e *event.Event) []any {
+	labels := e.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	ip := func(a netip.Addr) net.IP { b := a.As16(); return net.IP(b[:]) }
+	return []any{
+		e.ID, e.Timestamp, e.Meta.Ingested, e.Observer.Hostname, ip(e.Observer.IP), e.Observer.Zone, e.Log.Listener,
+		e.Meta.Module, e.Log.ParseStatus, e.Log.ParseError,
+		e.Meta.Category, e.Meta.Action, e.Meta.Outcome, e.Meta.Severity, e.Log.Facility,
+		ip(e.Source.IP), e.Source.Port, e.Source.Zone, e.Source.Host,
+		ip(e.Destination.IP), e.Destination.Port, e.Destination.Zone, e.Destination.Host,
+		e.Meta.CrossZone, e.Network.Transport, e.Network.Protocol, e.User.Name, e.URL.Domain, e.URL.Original,
+		e.HTTP.Method, e.HTTP.Status, e.URL.Category, e.HTTP.UserAgent,
+		e.Source.Bytes, e.Destination.Bytes, e.Process.Name, e.Message, e.Meta.Original, labels,
+	}
+}
+
+// BenchmarkStorageBytesPerEvent: bytes on disk per event in events (and in all rollups together) after
+// OPTIMIZE FINAL, for the simulator's realistic traffic (internal/simulate) parsed and zone-tagged by
+// ingest's normaliser; the generator of these tests as a second mix.
+func BenchmarkStorageBytesPerEvent(b *testing.B) {
+	n := benchN(300_000)
+	mixes := []struct {
+		name   string
+		events func(testing.TB) []event.Event
+	}{
+		{"simulated", func(tb testing.TB) []event.Event { return simulatedEvents(tb, n) }},
+		{"generated", func(testing.TB) []event.Event { return genEvents(12, n, time.Now(), 7*24*time.Hour) }},
+	}
+	for _, mix := range mixes {
+		b.Run(mix.name, func(b *testing.B) {
+			events := mix.events(b)
+			for b.Loop() {
+				conn, db := migrated(b)
+				bus := startBus(b, natsbus.StreamOptions{})
+				bus.publish(b, events)
+				_, reg := runWriter(b, writer.Options{JS: bus.js, CH: conn, Database: db, MonitorInterval: -1})
+				waitFor(b, 10*time.Minute, "the writer", func() bool {
+					return metric(b, reg, "zonewatch_writer_rows_inserted_total") == float64(len(events))
+				})
+				ctx := context.Background()
+				for _, t := range []string{"events", "events_hourly", "proxy_categories_hourly", "source_health_hourly", "user_activity_15m"} {
+					if err := conn.Exec(ctx, "OPTIMIZE TABLE "+t+" FINAL"); err != nil {
+						b.Fatal(err)
+					}
+				}
+				var evBytes, rollBytes, rows uint64
+				if err := conn.QueryRow(ctx, `SELECT sumIf(bytes_on_disk, table = 'events'), sumIf(bytes_on_disk, table != 'events'), sumIf(rows, table = 'events')
+					FROM system.parts WHERE database = ? AND active`, db).Scan(&evBytes, &rollBytes, &rows); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(evBytes)/float64(rows), "B/event")
+				b.ReportMetric(float64(rollBytes)/float64(rows), "rollup_B/event")
+				b.Logf("%s: %d events, %.1f B/event on disk in events (target ≤ 30), %.2f B/event in the rollups; raw line mean %.0f B",
+					mix.name, rows, float64(evBytes)/float64(rows), float64(rollBytes)/float64(rows), meanRaw(events))
+				logColumns(b, conn, db, rows)
+			}
+		})
+	}
+}
+
+func meanRaw(events []event.Event) float64 {
+	var s int
+	for i := range events {
+		s += len(events[i].Meta.Original)
+	}
+	return float64(s) / float64(max(1, len(events)))
+}
+
+// logColumns prints the heaviest columns per event, to see where the bytes go.
+func logColumns(b *testing.B, conn driver.Conn, db string, rows uint64) {
+	r, err := conn.Query(context.Background(), `SELECT name, data_compressed_bytes, data_uncompressed_bytes FROM system.columns
+		WHERE database = ? AND table = 'events' ORDER BY data_compressed_bytes DESC LIMIT 8`, db)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	for r.Next() {
+		var name string
+		var c, u uint64
+		if err := r.Scan(&name, &c, &u); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("  %-16s %6.2f B/event compressed (%6.1f uncompressed)", name, float64(c)/float64(rows), float64(u)/float64(rows))
+	}
+}
+
+var errEnough = errors.New("enough lines")
+
+// simulatedEvents runs the simulator's realistic traffic through ingest's normaliser, as serve does.
+func simulatedEvents(tb testing.TB, n int) []event.Event {
+	from := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	sim, err := simulate.New(simulate.Options{Seed: 1, From: from, To: from.AddDate(0, 0, 14), Incidents: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	zones, err := config.Default().ZoneMap()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	parsers, err := parse.New(parse.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	var now time.Time
+	norm := pipeline.NewNormaliser(pipeline.NormaliserOptions{Zones: zones, Parsers: parsers, Location: tokyo, Now: func() time.Time { return now }})
+	s := &normSink{n: n, sim: sim, norm: norm, now: &now}
+	if err := sim.Run(context.Background(), s); err != nil && !errors.Is(err, errEnough) {
+		tb.Fatal(err)
+	}
+	if len(s.events) < n/2 {
+		tb.Fatalf("the simulator gave %d events, want about %d", len(s.events), n)
+	}
+	tb.Logf("simulated %d events (%d lines dead-lettered)", len(s.events), s.dead)
+	return s.events
+}
+
+type normSink struct {
+	n      int
+	sim    *simulate.Simulator
+	norm   *pipeline.Normaliser
+	now    *time.Time
+	events []event.Event
+	dead   int
+}
+
+func (s *normSink) Send(_ context.Context, l *simulate.Line) error {
+	*s.now = l.Time.Add(300 * time.Millisecond)
+	var e event.Event
+	var err error
+	if l.Transport == "file" {
+		e, err = s.norm.File("proxy-file", l.Format, event.NewID(*s.now), string(l.Wire))
+	} else {
+		var peer netip.Addr
+		if h, ok := s.sim.Org().Host(l.Device); ok {
+			peer = h.Addr()
+		}
+		e, err = s.norm.Syslog("syslog-udp", peer, l.Wire)
+	}
+	if err != nil {
+		s.dead++
+		return nil
+	}
+	s.events = append(s.events, e)
+	if len(s.events) >= s.n {
+		return errEnough
+	}
+	return nil
+}
+
+func (s *normSink) Close() error { return nil }
+
+// BenchmarkEndToEndLatency: from publish to queryable (a count() that includes the event), for a steady
+// 2000 events/s, with the default flush interval (1s) and a short one.
+func BenchmarkEndToEndLatency(b *testing.B) {
+	for _, flush := range []time.Duration{time.Second, 200 * time.Millisecond} {
+		b.Run("flush="+flush.String(), func(b *testing.B) {
+			for b.Loop() {
+				p50, p99 := latency(b, flush)
+				b.ReportMetric(p50.Seconds()*1000, "p50_ms")
+				b.ReportMetric(p99.Seconds()*1000, "p99_ms")
+				b.Logf("flush %v: publish → queryable p50 %v, p99 %v", flush, p50.Round(time.Millisecond), p99.Round(time.Millisecond))
+			}
+		})
+	}
+}
+
+// latency publishes at a steady rate while a poller counts the rows; with one writer, rows become
+// visible in publish order, so event i is queryable once count() > i.
+func latency(b *testing.B, flush time.Duration) (p50, p99 time.Duration) {
+	const rate, seconds = 2000, 8
+	const n = rate * seconds
+	conn, db := migrated(b)
+	bus := startBus(b, natsbus.StreamOptions{})
+	runWriter(b, writer.Options{JS: bus.js, CH: conn, Database: db, FlushInterval: flush, MonitorInterval: -1})
+	events := genEvents(13, n, time.Now(), time.Minute)
+	published := make([]time.Time, n)
+	visible := make([]time.Time, n)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		seen := 0
+		for seen < n {
+			var c uint64
+			if err := conn.QueryRow(context.Background(), "SELECT count() FROM events").Scan(&c); err != nil {
+				b.Error(err)
+				return
+			}
+			t := time.Now()
+			for ; seen < int(c) && seen < n; seen++ {
+				visible[seen] = t
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	start := time.Now()
+	for i := range events {
+		time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / rate)))
+		published[i] = time.Now()
+		bus.publish(b, events[i:i+1])
+	}
+	<-done
+	lat := make([]time.Duration, n)
+	for i := range lat {
+		lat[i] = visible[i].Sub(published[i])
+	}
+	slices.Sort(lat)
+	return lat[n/2], lat[n*99/100]
+}
