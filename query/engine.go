@@ -182,7 +182,8 @@ func (e *Engine) Search(ctx context.Context, q Query) (*SearchResult, error) {
 	// The outer query needs only the time range (for partition and index pruning): the ids come
 	// from the scoped, filtered inner one.
 	sql := "SELECT " + eventColumns + " FROM " + e.table(eventsSource) + " WHERE " + p.timeRange("timestamp") +
-		" AND (timestamp, id) IN (SELECT timestamp, id FROM " + e.table(eventsSource) + " WHERE " + p.where("timestamp") + orderBy + ")" + orderBy
+		" AND (timestamp, id) IN (SELECT DISTINCT timestamp, id FROM " + e.table(eventsSource) + " WHERE " + p.where("timestamp") + orderBy + ")" +
+		" ORDER BY timestamp " + order + ", id " + order
 	start := time.Now()
 	rows, err := e.o.Conn.Query(e.ctx(ctx), sql, p.args()...)
 	if err != nil {
@@ -190,12 +191,19 @@ func (e *Engine) Search(ctx context.Context, q Query) (*SearchResult, error) {
 	}
 	defer rows.Close()
 	res := &SearchResult{Residuals: p.filter.Residuals, Events: []*event.Event{}}
+	lastID := ""
 	for rows.Next() {
 		ev, err := scanEvent(rows)
 		if err != nil {
 			return nil, classify(ctx, "search", err)
 		}
 		res.Scanned++
+		// Copies of a redelivered event that ReplacingMergeTree has not merged yet are adjacent
+		// (same timestamp and id): keep one.
+		if ev.ID == lastID {
+			continue
+		}
+		lastID = ev.ID
 		if pred != nil {
 			ok, err := pred(ev)
 			if err != nil {

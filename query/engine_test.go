@@ -399,3 +399,25 @@ func TestRollupSource(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchDuplicates: a redelivered event stored twice (not yet merged) is returned once.
+func TestSearchDuplicates(t *testing.T) {
+	f := newFixture(t, 50, query.Options{})
+	if err := testdb.Insert(t.Context(), f.conn, f.db, f.events[:10]); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.eng.Search(t.Context(), full(query.Query{Limit: 100}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, e := range res.Events {
+		if seen[e.ID] {
+			t.Errorf("event %s returned twice", e.ID)
+		}
+		seen[e.ID] = true
+	}
+	if len(res.Events) != 50 || res.Truncated {
+		t.Errorf("%d events (truncated %v), want 50", len(res.Events), res.Truncated)
+	}
+}
