@@ -101,16 +101,15 @@ func (s *Simulator) buildActivities() {
 
 // topology caches the hosts the renderers need; built once in New.
 type topology struct {
-	proxies       []*Host
-	firewall      map[string]*Host
-	linux         []*Host
-	linuxByZone   map[string][]*Host
-	screen, file  *Host
-	mail          *Host
-	dns           *Host
-	lgMail        netip.Addr
-	mynumberUsers []int
-	groupIdx      map[string]int
+	proxies      []*Host
+	firewall     map[string]*Host
+	linux        []*Host
+	linuxByZone  map[string][]*Host
+	screen, file *Host
+	mail         *Host
+	dns          *Host
+	lgMail       netip.Addr
+	groupIdx     map[string]int
 }
 
 func (s *Simulator) buildTopology() {
@@ -138,21 +137,10 @@ func (s *Simulator) buildTopology() {
 	if ds := o.hostsWith(RoleServer, "dns"); len(ds) > 0 {
 		t.dns = ds[0]
 	}
-	t.mynumberUsers = s.usersInZone("mynumber")
 	t.groupIdx = map[string]int{}
 	for i, g := range o.Groups {
 		t.groupIdx[g.Name] = i
 	}
-}
-
-func (s *Simulator) usersInZone(zone string) []int {
-	var out []int
-	for i, u := range s.org.users {
-		if s.org.ZoneOf(u.Terminal) == zone {
-			out = append(out, i)
-		}
-	}
-	return out
 }
 
 // rate returns the activity's lines-per-second rate during minute m.
@@ -175,8 +163,6 @@ func (a *activity) rate(g *generator, m time.Time) float64 {
 }
 
 // Helpers to draw values.
-
-func (g *generator) intn(n int) int { return g.rng.IntN(n) }
 
 func (g *generator) chance(p float64) bool { return g.rng.Float64() < p }
 
