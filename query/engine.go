@@ -2,10 +2,12 @@ package query
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -144,6 +146,28 @@ type SearchResult struct {
 	Residuals []filter.Residual
 	// Scanned is the number of rows read from ClickHouse.
 	Scanned int
+	// Next, when Truncated, continues the search: pass it as Query.After.
+	Next string
+}
+
+// cursor is a place in search order: an event's timestamp and id.
+type cursor struct {
+	t  time.Time
+	id string
+}
+
+func (c cursor) String() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.t.UnixMilli(), 10) + ":" + c.id))
+}
+
+func parseCursor(s string) (cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	ms, id, ok := strings.Cut(string(b), ":")
+	n, err2 := strconv.ParseInt(ms, 10, 64)
+	if err != nil || !ok || err2 != nil {
+		return cursor{}, badQuery("after %q is not a cursor of a previous search: pass its next value unchanged", s)
+	}
+	return cursor{time.UnixMilli(n).UTC(), id}, nil
 }
 
 // Search returns the events matching q, newest first (OrderBy "timestamp" ascending reverses it).
@@ -151,6 +175,14 @@ type SearchResult struct {
 func (e *Engine) Search(ctx context.Context, q Query) (*SearchResult, error) {
 	if len(q.GroupBy) > 0 || len(q.Aggs) > 0 || q.Bucket > 0 {
 		return nil, badQuery("search returns events: group by, aggregations and buckets belong to aggregate queries")
+	}
+	var after *cursor
+	if q.After != "" {
+		c, err := parseCursor(q.After)
+		if err != nil {
+			return nil, err
+		}
+		after = &c
 	}
 	p, err := e.prepare(q)
 	if err != nil {
@@ -179,10 +211,18 @@ func (e *Engine) Search(ctx context.Context, q Query) (*SearchResult, error) {
 	// Two phases: find the newest matching (timestamp, id) reading only the filter's columns, then
 	// read whole rows (raw lines, URLs, messages) for those alone.
 	orderBy := " ORDER BY timestamp " + order + ", id " + order + fmt.Sprintf(" LIMIT %d", limit)
+	where := p.where("timestamp")
+	if after != nil {
+		op := "<"
+		if order == "ASC" {
+			op = ">"
+		}
+		where += " AND (timestamp, id) " + op + " (" + p.addParam("DateTime64(3, 'UTC')", after.t.Format("2006-01-02 15:04:05.000")) + ", " + p.addParam("String", after.id) + ")"
+	}
 	// The outer query needs only the time range (for partition and index pruning): the ids come
 	// from the scoped, filtered inner one.
 	sql := "SELECT " + eventColumns + " FROM " + e.table(eventsSource) + " WHERE " + p.timeRange("timestamp") +
-		" AND (timestamp, id) IN (SELECT DISTINCT timestamp, id FROM " + e.table(eventsSource) + " WHERE " + p.where("timestamp") + orderBy + ")" +
+		" AND (timestamp, id) IN (SELECT DISTINCT timestamp, id FROM " + e.table(eventsSource) + " WHERE " + where + orderBy + ")" +
 		" ORDER BY timestamp " + order + ", id " + order
 	start := time.Now()
 	rows, err := e.o.Conn.Query(e.ctx(ctx), sql, p.args()...)
@@ -192,6 +232,7 @@ func (e *Engine) Search(ctx context.Context, q Query) (*SearchResult, error) {
 	defer rows.Close()
 	res := &SearchResult{Residuals: p.filter.Residuals, Events: []*event.Event{}}
 	lastID := ""
+	var lastScanned *event.Event
 	for rows.Next() {
 		ev, err := scanEvent(rows)
 		if err != nil {
@@ -204,6 +245,7 @@ func (e *Engine) Search(ctx context.Context, q Query) (*SearchResult, error) {
 			continue
 		}
 		lastID = ev.ID
+		lastScanned = ev
 		if pred != nil {
 			ok, err := pred(ev)
 			if err != nil {
@@ -224,6 +266,14 @@ func (e *Engine) Search(ctx context.Context, q Query) (*SearchResult, error) {
 	}
 	if pred != nil && res.Scanned >= e.o.Limits.MaxScanRows {
 		res.Truncated = true
+	}
+	switch {
+	case !res.Truncated:
+	case len(res.Events) == p.q.Limit: // a full page: continue after its last event
+		last := res.Events[len(res.Events)-1]
+		res.Next = cursor{last.Timestamp, last.ID}.String()
+	case lastScanned != nil: // the scan limit: continue after the last row read
+		res.Next = cursor{lastScanned.Timestamp, lastScanned.ID}.String()
 	}
 	e.o.Logger.Debug("search", "rows", len(res.Events), "scanned", res.Scanned, "took", time.Since(start))
 	return res, nil
@@ -255,6 +305,9 @@ type Result struct {
 // Aggregate groups the events matching q by q.GroupBy (and q.Bucket) and computes q.Aggs. The
 // filter must be exact: residuals are refused with ErrUnpushable.
 func (e *Engine) Aggregate(ctx context.Context, q Query) (*Result, error) {
+	if q.After != "" {
+		return nil, badQuery("after pages through search results only")
+	}
 	p, err := e.prepare(q)
 	if err != nil {
 		return nil, err

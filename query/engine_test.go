@@ -421,3 +421,46 @@ func TestSearchDuplicates(t *testing.T) {
 		t.Errorf("%d events (truncated %v), want 50", len(res.Events), res.Truncated)
 	}
 }
+
+// TestSearchPages pages through every matching event with After and Next, each once, in order.
+func TestSearchPages(t *testing.T) {
+	f := newFixture(t, 1000, query.Options{})
+	flt := `event.outcome == "failure"`
+	want := 0
+	for _, e := range f.events {
+		if e.Meta.Outcome == "failure" {
+			want++
+		}
+	}
+	for _, asc := range []bool{false, true} {
+		seen := map[string]bool{}
+		var prev *event.Event
+		q := full(query.Query{Filter: flt, Limit: 37, OrderBy: []query.Order{{By: "timestamp", Desc: !asc}}})
+		for page := 0; ; page++ {
+			res, err := f.eng.Search(t.Context(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range res.Events {
+				if seen[e.ID] {
+					t.Fatalf("page %d: %s again", page, e.ID)
+				}
+				seen[e.ID] = true
+				if prev != nil && (asc && e.Timestamp.Before(prev.Timestamp) || !asc && e.Timestamp.After(prev.Timestamp)) {
+					t.Fatalf("page %d: %s out of order", page, e.ID)
+				}
+				prev = e
+			}
+			if res.Next == "" {
+				break
+			}
+			q.After = res.Next
+		}
+		if len(seen) != want {
+			t.Errorf("asc %v: paged through %d events, want %d", asc, len(seen), want)
+		}
+	}
+	if _, err := f.eng.Search(t.Context(), full(query.Query{After: "bm90IGEgY3Vyc29y!"})); query.KindOf(err) != query.ErrBadQuery {
+		t.Errorf("bad cursor: %v", err)
+	}
+}

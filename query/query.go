@@ -37,6 +37,8 @@ type Query struct {
 	Limit int
 	// Scope limits the events the query may read. The API sets it from the caller's token.
 	Scope Scope
+	// After continues a Search after the last event of a previous page (SearchResult.Next).
+	After string
 }
 
 // Order is one ORDER BY key.
@@ -205,7 +207,7 @@ func (q Query) normalise(l Limits, now time.Time) (Query, error) {
 		q.Limit = l.DefaultRows
 	}
 	if q.Limit > l.MaxRows {
-		return q, tooLarge("limit %d is more than the limit of %d rows: narrow the query or page through it", q.Limit, l.MaxRows)
+		return q, tooLarge("limit %d is more than the limit of %d rows: narrow the query, or page through it with after (search)", q.Limit, l.MaxRows)
 	}
 	if len(q.GroupBy) > l.MaxGroupBy {
 		return q, tooLarge("%d group-by fields, more than the limit of %d", len(q.GroupBy), l.MaxGroupBy)

@@ -151,6 +151,7 @@ type request struct {
 	Limit   int           `json:"limit,omitempty"`
 	Field   string        `json:"field,omitempty"` // topn
 	N       int           `json:"n,omitempty"`     // topn
+	After   string        `json:"after,omitempty"` // search: the next of a previous page
 }
 
 // apiError is the JSON error body.
@@ -223,7 +224,7 @@ func (h *handler) parse(w http.ResponseWriter, r *http.Request) (*request, int, 
 		return req, 0, nil
 	}
 	v := r.URL.Query()
-	req.From, req.To, req.Filter, req.Bucket, req.Field = v.Get("from"), v.Get("to"), v.Get("filter"), v.Get("bucket"), v.Get("field")
+	req.From, req.To, req.Filter, req.Bucket, req.Field, req.After = v.Get("from"), v.Get("to"), v.Get("filter"), v.Get("bucket"), v.Get("field"), v.Get("after")
 	for _, g := range v["group_by"] {
 		for _, x := range strings.Split(g, ",") {
 			if x = strings.TrimSpace(x); x != "" {
@@ -283,7 +284,7 @@ func (h *handler) toQuery(req *request, p *Principal) (query.Query, error) {
 	}
 	return query.Query{
 		From: from, To: to, Filter: req.Filter, GroupBy: req.GroupBy, Aggs: req.Aggs, Bucket: bucket,
-		OrderBy: req.OrderBy, Limit: req.Limit,
+		OrderBy: req.OrderBy, Limit: req.Limit, After: req.After,
 		Scope: query.Scope{Hidden: query.HiddenFor(h.o.GuardedZones, p.Zones)},
 	}, nil
 }
@@ -393,6 +394,7 @@ type searchResponse struct {
 	Truncated bool              `json:"truncated"`
 	Residuals []filter.Residual `json:"residuals"`
 	Scanned   int               `json:"scanned"`
+	Next      string            `json:"next,omitempty"`
 }
 
 func (h *handler) search(ctx context.Context, q query.Query, _ *request) (any, int, error) {
@@ -404,7 +406,7 @@ func (h *handler) search(ctx context.Context, q query.Query, _ *request) (any, i
 	if rs == nil {
 		rs = []filter.Residual{}
 	}
-	return searchResponse{Events: res.Events, Truncated: res.Truncated, Residuals: rs, Scanned: res.Scanned}, len(res.Events), nil
+	return searchResponse{Events: res.Events, Truncated: res.Truncated, Residuals: rs, Scanned: res.Scanned, Next: res.Next}, len(res.Events), nil
 }
 
 func (h *handler) aggregate(ctx context.Context, q query.Query, _ *request) (any, int, error) {

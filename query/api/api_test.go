@@ -240,6 +240,22 @@ func TestAuthRolesAndAudit(t *testing.T) {
 		t.Errorf("refusals audited as %+v and %+v", recs[0], recs[3])
 	}
 
+	// Paging: next and after.
+	v := rng()
+	v.Set("limit", "5")
+	_, page1 := f.call(t, "GET", "/api/v1/search?"+v.Encode(), "admin", nil)
+	next, _ := page1["next"].(string)
+	if next == "" || page1["truncated"] != true {
+		t.Fatalf("page 1: %v", page1)
+	}
+	v.Set("after", next)
+	_, page2 := f.call(t, "GET", "/api/v1/search?"+v.Encode(), "admin", nil)
+	e1 := page1["events"].([]any)
+	e2 := page2["events"].([]any)
+	if len(e2) != 5 || e2[0].(map[string]any)["id"] == e1[4].(map[string]any)["id"] {
+		t.Errorf("page 2 does not follow page 1: %v", page2)
+	}
+
 	// A query whose audit record cannot be written is not answered.
 	f.audit.Fail = errors.New("disk full")
 	status, body := f.call(t, "GET", q, "admin", nil)
