@@ -375,21 +375,61 @@ func (e *Engine) aggregate(ctx context.Context, p *plan) (*Result, error) {
 }
 
 // TimeSeries is Aggregate with a time bucket: when q.Bucket is zero it picks one giving at most
-// about 200 points, rounded to a whole minute, hour or day.
+// about 200 points, rounded to a whole minute, hour or day. Without GroupBy and OrderBy, and with
+// additive aggregations only (count, denied, sum, count_distinct), empty buckets are filled with
+// zeros, so that a graph shows silence as zero rather than as a line across the gap.
 func (e *Engine) TimeSeries(ctx context.Context, q Query) (*Result, error) {
+	nq, err := q.normalise(e.o.Limits, e.o.Now())
+	if err != nil {
+		return nil, err
+	}
+	q.From, q.To = nq.From, nq.To
 	if q.Bucket == 0 {
-		nq, err := q.normalise(e.o.Limits, e.o.Now())
-		if err != nil {
-			return nil, err
-		}
-		q.From, q.To = nq.From, nq.To
 		q.Bucket = autoBucket(q.To.Sub(q.From))
 	}
 	if q.Limit == 0 {
 		n := int(q.To.Sub(q.From)/q.Bucket+1) * max(1, len(q.GroupBy)*10)
 		q.Limit = min(n, e.o.Limits.MaxRows)
 	}
-	return e.Aggregate(ctx, q)
+	res, err := e.Aggregate(ctx, q)
+	if err != nil || len(q.GroupBy) > 0 || len(q.OrderBy) > 0 || res.Truncated {
+		return res, err
+	}
+	for _, a := range q.Aggs {
+		if a.Op != Count && a.Op != Denied && a.Op != Sum && a.Op != CountDistinct {
+			return res, nil
+		}
+	}
+	return fillBuckets(res, q), nil
+}
+
+// fillBuckets adds a row of zeros for each bucket of [From, To) without one. ClickHouse's
+// toStartOfInterval counts whole-second intervals from the Unix epoch.
+func fillBuckets(res *Result, q Query) *Result {
+	b := int64(q.Bucket / time.Second)
+	have := map[int64][]any{}
+	for _, row := range res.Rows {
+		if t, ok := row[0].(time.Time); ok {
+			have[t.Unix()] = row
+		}
+	}
+	var rows [][]any
+	for s := q.From.Unix() / b * b; s < q.To.Unix(); s += b {
+		if row, ok := have[s]; ok {
+			rows = append(rows, row)
+			continue
+		}
+		row := []any{time.Unix(s, 0).UTC()}
+		for range res.Columns[1:] {
+			row = append(row, uint64(0))
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) < len(res.Rows) { // a bucket outside the range: leave the result as it is
+		return res
+	}
+	res.Rows = rows
+	return res
 }
 
 func autoBucket(d time.Duration) time.Duration {

@@ -464,3 +464,32 @@ func TestSearchPages(t *testing.T) {
 		t.Errorf("bad cursor: %v", err)
 	}
 }
+
+// TestTimeSeriesFillsGaps: buckets without events are zeros, so graphs show silence.
+func TestTimeSeriesFillsGaps(t *testing.T) {
+	f := newFixture(t, 500, query.Options{})
+	// Events exist only in [t0, t0+72h); ask for a day more on either side.
+	r, err := f.eng.TimeSeries(t.Context(), query.Query{From: t0.Add(-24 * time.Hour), To: t0.Add(span + 24*time.Hour), Bucket: 6 * time.Hour,
+		Aggs: []query.Agg{{Op: query.Count}, {Op: query.Sum, Field: "source.bytes"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Rows) != 20 {
+		t.Fatalf("%d buckets, want 20", len(r.Rows))
+	}
+	var total uint64
+	for i, row := range r.Rows {
+		b := row[0].(time.Time)
+		if want := t0.Add(-24*time.Hour + time.Duration(i)*6*time.Hour); !b.Equal(want) {
+			t.Errorf("bucket %d = %v, want %v", i, b, want)
+		}
+		n := row[1].(uint64)
+		if (i < 4 || i >= 16) && n != 0 {
+			t.Errorf("bucket %v outside the data has %d events", b, n)
+		}
+		total += n
+	}
+	if total != 500 {
+		t.Errorf("%d events in the series, want 500", total)
+	}
+}
