@@ -315,6 +315,7 @@ type operand struct {
 	f        float64
 	b        bool
 	ip       netip.Addr
+	isNil    bool // nil: only an address compared with nil (no address) means something
 	node     ast.Node
 }
 
@@ -375,7 +376,7 @@ func (c *compiler) value(n ast.Node) (operand, error) {
 	case *ast.BoolNode:
 		return operand{kind: KindBool, isConst: true, b: x.Value, node: n}, nil
 	case *ast.NilNode:
-		return operand{}, c.errorf(n, "nil: event fields always have a value (an absent one is \"\" or 0): compare with \"\" or 0 instead")
+		return operand{isNil: true, node: n}, nil
 	case *ast.UnaryNode:
 		if x.Operator == "-" || x.Operator == "+" {
 			o, err := c.value(x.Node)
@@ -484,6 +485,17 @@ func (c *compiler) compare(n *ast.BinaryNode) (string, error) {
 		return "", err
 	}
 	eq := n.Operator == "==" || n.Operator == "!="
+	if l.isNil || r.isNil {
+		f, other := l, r
+		if l.isNil {
+			f, other = r, l
+		}
+		if !eq || f.kind != KindIP || f.isConst {
+			return "", c.errorf(other.node, "nil: only an address field compared with == or != nil (no address) means something; other fields always have a value (an absent one is \"\" or 0)")
+		}
+		// The events table stores an absent address as ::.
+		return f.sql + " " + sqlOps[n.Operator] + " toIPv6('::')", nil
+	}
 	switch {
 	case l.kind == KindIP || r.kind == KindIP:
 		if !eq {

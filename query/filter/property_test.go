@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 
 	"github.com/zonewatch/zonewatch/internal/event"
 	"github.com/zonewatch/zonewatch/query/filter"
@@ -41,6 +42,7 @@ func goFunctions(lists filter.MapLists) []expr.Option {
 		return false
 	}
 	return []expr.Option{
+		expr.Patch(nilAddr{}),
 		expr.Function("ip", func(p ...any) (any, error) { return netip.MustParseAddr(p[0].(string)).Unmap(), nil }, new(func(string) netip.Addr)),
 		expr.Function("inCIDR", func(p ...any) (any, error) {
 			var cs []string
@@ -137,7 +139,7 @@ func (g gen) atom() string {
 		return fmt.Sprintf("inCIDR(%s, %s)", g.pick("source.ip", "destination.ip", "observer.ip"),
 			g.pick(`"10.10.0.0/16"`, `"10.20.0.0/16", "203.0.113.0/25"`, `"2001:db8::/121"`, `"0.0.0.0/0"`, `"::/0"`, `"10.10.1.7"`))
 	case 11:
-		return g.pick(`isPrivate(destination.ip)`, `isPrivate(source.ip)`, `source.ip == ip("10.10.1.7")`, `destination.ip != ip("2001:db8::5")`, `source.ip == destination.ip`)
+		return g.pick(`source.ip == nil`, `nil != observer.ip`, `isPrivate(destination.ip)`, `isPrivate(source.ip)`, `source.ip == ip("10.10.1.7")`, `destination.ip != ip("2001:db8::5")`, `source.ip == destination.ip`)
 	case 12:
 		return fmt.Sprintf("%s matches %s", strField, g.pick(`"^adm"`, `"example$"`, `"one.line"`, `"(?i)admin"`, `"^$"`, `"[0-9]"`, `"^.*$"`, `"(?s)one.line"`))
 	case 13:
@@ -254,4 +256,27 @@ func subset(a, b map[string]bool) bool {
 		}
 	}
 	return true
+}
+
+// nilAddr mirrors the rule engine's reading of addr == nil: nil is "no address" (netip.Addr{}).
+type nilAddr struct{}
+
+func (nilAddr) Visit(node *ast.Node) {
+	b, ok := (*node).(*ast.BinaryNode)
+	if !ok || (b.Operator != "==" && b.Operator != "!=") {
+		return
+	}
+	isAddr := func(n ast.Node) bool {
+		m, ok := n.(*ast.MemberNode)
+		if !ok {
+			return false
+		}
+		p, ok := m.Property.(*ast.StringNode)
+		return ok && p.Value == "ip"
+	}
+	for _, pair := range [][2]*ast.Node{{&b.Left, &b.Right}, {&b.Right, &b.Left}} {
+		if _, ok := (*pair[0]).(*ast.NilNode); ok && isAddr(*pair[1]) {
+			ast.Patch(pair[0], &ast.ConstantNode{Value: netip.Addr{}})
+		}
+	}
 }
