@@ -153,3 +153,61 @@ func TestLastSeen(t *testing.T) {
 		t.Errorf("sw00 silent for %v, want 50h", d)
 	}
 }
+
+// TestOffHoursByUser checks the calendar hook against the raw events, with a calendar that puts duty
+// from 08:30 to 17:15 Tokyo time (23:30–08:15 UTC) for everyone but "sato", who is always off.
+func TestOffHoursByUser(t *testing.T) {
+	conn, db := migrated(t)
+	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	b := startBus(t, natsbus.StreamOptions{})
+	const n = 4000
+	b.publish(t, genEvents(14, n, end, 3*24*time.Hour))
+	_, reg := runWriter(t, writer.Options{JS: b.js, CH: conn, Database: db, BatchSize: 1000, FlushInterval: 100 * time.Millisecond})
+	waitFor(t, 60*time.Second, "all events", func() bool { return metric(t, reg, "zonewatch_writer_rows_inserted_total") == n })
+
+	tokyo := time.FixedZone("JST", 9*3600)
+	off := func(user string, tm time.Time) bool {
+		if user == "sato" {
+			return true
+		}
+		l := tm.In(tokyo)
+		m := l.Hour()*60 + l.Minute()
+		return m < 8*60+30 || m >= 17*60+15
+	}
+	from, to := end.Add(-48*time.Hour), end
+	got, err := writer.OffHoursByUser(context.Background(), conn, db, from, to, off)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) < 5 {
+		t.Fatalf("only %d users", len(got))
+	}
+	for _, u := range got {
+		var events, offHours, offFailures uint64
+		rows, err := conn.Query(context.Background(), "SELECT timestamp, outcome FROM events WHERE user_name = ? AND timestamp >= ? AND timestamp < ?", u.User, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var ts time.Time
+			var outcome string
+			if err := rows.Scan(&ts, &outcome); err != nil {
+				t.Fatal(err)
+			}
+			events++
+			if off(u.User, ts) {
+				offHours++
+				if outcome == event.OutcomeFailure {
+					offFailures++
+				}
+			}
+		}
+		rows.Close()
+		if u.Events != events || u.OffHours != offHours || u.OffHoursFailures != offFailures {
+			t.Errorf("%s: rollup %+v; raw events %d, off hours %d, off-hours failures %d", u.User, u, events, offHours, offFailures)
+		}
+		if u.User == "sato" && u.OffHours != u.Events {
+			t.Errorf("sato: %d of %d events off hours, want all", u.OffHours, u.Events)
+		}
+	}
+}
