@@ -46,10 +46,16 @@
 // What is not covered: the double fault where ClickHouse dies in the middle of an INSERT and the writer
 // dies before its retry. The redelivery then goes to a batch of different rows, the look-up finds the
 // events and leaves them out, and a rollup that the interrupted INSERT had not reached misses them
-// (events themselves stay exact). The rollups can be rebuilt for the hours concerned from events.
+// (events themselves stay exact). RebuildRollups recomputes the rollups of the hours concerned from
+// events.
 //
 // ClickHouse's content-hash de-duplication alone (identical blocks without a token) is not enough:
 // redelivered messages arrive in different batches, so the blocks differ.
+//
+// # Around the writer
+//
+// MonitorStreams watches the streams' limits, Retention drops old months, LastSeen reports silent log
+// sources, OffHoursByUser joins user activity with the calendars, and RebuildRollups repairs rollups.
 //
 // # Test hooks
 //
