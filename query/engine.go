@@ -208,9 +208,6 @@ func (e *Engine) Search(ctx context.Context, q Query) (*SearchResult, error) {
 		}
 		limit = e.o.Limits.MaxScanRows
 	}
-	// Two phases: find the newest matching (timestamp, id) reading only the filter's columns, then
-	// read whole rows (raw lines, URLs, messages) for those alone.
-	orderBy := " ORDER BY timestamp " + order + ", id " + order + fmt.Sprintf(" LIMIT %d", limit)
 	where := p.where("timestamp")
 	if after != nil {
 		op := "<"
@@ -219,11 +216,11 @@ func (e *Engine) Search(ctx context.Context, q Query) (*SearchResult, error) {
 		}
 		where += " AND (timestamp, id) " + op + " (" + p.addParam("DateTime64(3, 'UTC')", after.t.Format("2006-01-02 15:04:05.000")) + ", " + p.addParam("String", after.id) + ")"
 	}
-	// The outer query needs only the time range (for partition and index pruning): the ids come
-	// from the scoped, filtered inner one.
-	sql := "SELECT " + eventColumns + " FROM " + e.table(eventsSource) + " WHERE " + p.timeRange("timestamp") +
-		" AND (timestamp, id) IN (SELECT DISTINCT timestamp, id FROM " + e.table(eventsSource) + " WHERE " + where + orderBy + ")" +
-		" ORDER BY timestamp " + order + ", id " + order
+	// LIMIT 1 BY keeps one copy of a redelivered event that ReplacingMergeTree has not merged yet.
+	// (A two-phase read — ids first, then whole rows — measured no faster: with the table sorted
+	// by zone, the page's rows lie in as many granules either way.)
+	sql := "SELECT " + eventColumns + " FROM " + e.table(eventsSource) + " WHERE " + where +
+		" ORDER BY timestamp " + order + ", id " + order + " LIMIT 1 BY timestamp, id" + fmt.Sprintf(" LIMIT %d", limit)
 	start := time.Now()
 	rows, err := e.o.Conn.Query(e.ctx(ctx), sql, p.args()...)
 	if err != nil {
