@@ -136,3 +136,39 @@ func port(t testing.TB, addr string) int {
 	}
 	return n
 }
+
+// TestShutdownDuringOutageHandsTheBatchesBack: a writer stopped while ClickHouse is down returns
+// promptly and hands its batches back (Nak) at once, so the next writer gets them without waiting for
+// AckWait, and stores everything exactly once.
+func TestShutdownDuringOutageHandsTheBatchesBack(t *testing.T) {
+	dir := t.TempDir()
+	srv := ownClickHouse(t, clickhouse.EmbeddedOptions{DataDir: dir})
+	tcpPort, httpPort := port(t, srv.NativeAddr()), port(t, srv.HTTPAddr())
+	conn := open(t, srv.NativeAddr(), "default")
+	if _, err := clickhouse.Migrate(context.Background(), conn, clickhouse.MigrateOptions{Database: outageDB}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b := startBus(t, natsbus.StreamOptions{})
+	const n = 3000
+	b.publish(t, genEvents(16, n, time.Now(), time.Hour))
+	o := writer.Options{JS: b.js, CH: conn, Database: outageDB, BatchSize: 1000, FlushInterval: 50 * time.Millisecond,
+		AckWait: 5 * time.Minute, MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, InsertTimeout: 2 * time.Second}
+	stop, reg := runWriter(t, o)
+	waitFor(t, 10*time.Second, "state retrying", func() bool { return metric(t, reg, "zonewatch_writer_state") == 1 })
+	start := time.Now()
+	stop()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the writer took %v to stop", d)
+	}
+	srv2 := ownClickHouse(t, clickhouse.EmbeddedOptions{DataDir: dir, TCPPort: tcpPort, HTTPPort: httpPort})
+	runWriter(t, o)
+	// Well before AckWait (5 minutes): the batches the first writer held were handed back, not abandoned.
+	waitFor(t, 60*time.Second, "the backlog to drain", func() bool {
+		pending, ackPending, _ := b.consumerState(t)
+		return pending == 0 && ackPending == 0
+	})
+	requireExactly(t, open(t, srv2.NativeAddr(), outageDB), n)
+}
