@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/expr-lang/expr"
 
+	"github.com/zonewatch/zonewatch/internal/calendar"
 	"github.com/zonewatch/zonewatch/internal/event"
 	"github.com/zonewatch/zonewatch/query"
 	"github.com/zonewatch/zonewatch/query/internal/testdb"
@@ -491,5 +493,52 @@ func TestTimeSeriesFillsGaps(t *testing.T) {
 	}
 	if total != 500 {
 		t.Errorf("%d events in the series, want 500", total)
+	}
+}
+
+// TestOffHoursCalendars checks the quarter-hour summary against each event's own off-hours
+// decision by internal/calendar (office hours end on quarter hours, in Asia/Tokyo).
+func TestOffHoursCalendars(t *testing.T) {
+	f := newFixture(t, 3000, query.Options{})
+	set, err := calendar.NewSet(map[string]calendar.CalendarSpec{
+		"office": {Kind: calendar.KindOffice, Start: "08:45", End: "17:30", Lunch: "12:00-13:00"},
+		"always": {Kind: calendar.KindAlways},
+	}, calendar.DefaultHolidays())
+	if err != nil {
+		t.Fatal(err)
+	}
+	groupOf := func(user string) string {
+		switch user {
+		case "":
+			return ""
+		case "sato":
+			return "always"
+		}
+		return "office"
+	}
+	rows, err := f.eng.OffHours(t.Context(), full(query.Query{}), "user.name", query.CalendarOffHours(set, groupOf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]uint64{}
+	for _, e := range f.events {
+		w := want[e.User.Name]
+		w[0]++
+		if cal, ok := set.Get(groupOf(e.User.Name)); ok && cal.OffHours(e.Timestamp) {
+			w[1]++
+		}
+		want[e.User.Name] = w
+	}
+	for _, r := range rows {
+		if w := want[r.Key]; w != [2]uint64{r.Events, r.OffHours} {
+			t.Errorf("%q: %d events, %d off-hours; want %v", r.Key, r.Events, r.OffHours, w)
+		}
+	}
+	if len(rows) != len(want) {
+		t.Errorf("%d keys, want %d", len(rows), len(want))
+	}
+	_, err = f.eng.OffHours(t.Context(), full(query.Query{}), "user.name", query.CalendarOffHours(set, func(string) string { return "night" }))
+	if err == nil || !strings.Contains(err.Error(), `calendar "night"`) {
+		t.Errorf("unknown calendar: %v", err)
 	}
 }
