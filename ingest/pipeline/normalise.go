@@ -109,3 +109,22 @@ func tagEndpoint(m *zone.Map, ep *event.Endpoint) {
 		ep.Host = h.Name
 	}
 }
+
+// File normalises one line of a proxy log file of a known format. The id comes from the file follower
+// (stable per file and offset). A line the format does not fit returns an error; the caller keeps it as a
+// dead letter.
+func (n *Normaliser) File(input, format, id, line string) (event.Event, error) {
+	now := n.now()
+	e := event.Event{ID: id, Timestamp: now.UTC()}
+	e.Meta.Ingested = now.UTC()
+	e.Meta.Original = line
+	e.Log.Listener = input
+	if err := n.parsers.ParseFile(format, line, n.loc, &e); err != nil {
+		e.Log.ParseStatus = event.ParseFailed
+		e.Log.ParseError = err.Error()
+		return e, err
+	}
+	e.Log.ParseStatus = event.ParseOK
+	n.Tag(&e)
+	return e, nil
+}

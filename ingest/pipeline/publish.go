@@ -175,6 +175,19 @@ func (p *Publisher) retry(msg *nats.Msg, stream string, first error) {
 	}
 }
 
+// Wait returns once every message published so far is acknowledged (or ctx ends). File inputs use it to
+// save their offset only after what comes before it is stored.
+func (p *Publisher) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Close waits until every accepted message is acknowledged, or ctx ends, then stops the publisher; what
 // is still pending then is abandoned, and logged.
 func (p *Publisher) Close(ctx context.Context) error {

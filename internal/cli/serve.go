@@ -9,9 +9,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -20,6 +22,7 @@ import (
 	"github.com/zonewatch/zonewatch/ingest/listen"
 	"github.com/zonewatch/zonewatch/ingest/parse"
 	"github.com/zonewatch/zonewatch/ingest/pipeline"
+	"github.com/zonewatch/zonewatch/ingest/tail"
 	"github.com/zonewatch/zonewatch/ingest/writer"
 	"github.com/zonewatch/zonewatch/internal/config"
 	"github.com/zonewatch/zonewatch/internal/natsbus"
@@ -91,6 +94,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 		log.Info("listening for syslog", "listener", lc.Name, "protocol", lc.Protocol, "address", l.Addr().String())
 	}
 
+	followers, err := fileFollowers(cfg, ing, js, metrics, log)
+	if err != nil {
+		return err
+	}
+
 	w, err := writer.New(ctx, writer.Options{JS: js, CH: chConn, Database: cfg.ClickHouse.Database,
 		BatchSize: cfg.Writer.BatchSize, FlushInterval: cfg.Writer.FlushInterval.Duration, Logger: log, Registerer: reg})
 	if err != nil {
@@ -127,6 +135,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 	for _, l := range listeners {
 		wg.Add(1)
 		go func() { defer wg.Done(); errc <- l.Serve(listenCtx) }()
+	}
+	for _, f := range followers {
+		wg.Add(1)
+		go func() { defer wg.Done(); errc <- f.Run(listenCtx) }()
 	}
 	writerDone := make(chan struct{})
 	go func() { defer close(writerDone); errc <- w.Run(writerCtx) }()
@@ -181,4 +193,24 @@ func listenerTLS(lc config.Listener) (*tls.Config, error) {
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
 	}
 	return cfg, nil
+}
+
+// fileFollowers makes one follower per configured file, each with a publisher of its own so that it can
+// wait for its own lines' acknowledgements before it saves its offset.
+func fileFollowers(cfg *config.Config, ing *pipeline.Ingestor, js jetstream.JetStream, m *pipeline.Metrics, log *slog.Logger) ([]*tail.Follower, error) {
+	if len(cfg.Files) == 0 {
+		return nil, nil
+	}
+	state, err := tail.OpenState(filepath.Join(cfg.StateDir, "files.json"))
+	if err != nil {
+		return nil, err
+	}
+	var out []*tail.Follower
+	for _, f := range cfg.Files {
+		pub := pipeline.NewPublisher(pipeline.PublisherOptions{JS: js, Metrics: m, Logger: log, MaxInFlight: 4096})
+		out = append(out, tail.New(tail.Options{Name: f.Name, Path: f.Path, State: state,
+			Handler: ing.FileHandler(f.Name, f.Format, pub), Logger: log}))
+		log.Info("following a log file", "input", f.Name, "path", f.Path, "format", f.Format)
+	}
+	return out, nil
 }

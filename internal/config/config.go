@@ -22,10 +22,14 @@ type Config struct {
 	DefaultZone string       `yaml:"default_zone"`
 	Hosts       []HostConfig `yaml:"hosts"`
 	Listeners   []Listener   `yaml:"listeners"`
-	NATS        NATS         `yaml:"nats"`
-	ClickHouse  ClickHouse   `yaml:"clickhouse"`
-	Writer      Writer       `yaml:"writer"`
-	API         API          `yaml:"api"`
+	// Files are proxy log files to follow (Squid access.log, i-FILTER, InterSafe).
+	Files []FileInput `yaml:"files"`
+	// StateDir holds what must survive a restart besides NATS and ClickHouse data: file offsets.
+	StateDir   string     `yaml:"state_dir"`
+	NATS       NATS       `yaml:"nats"`
+	ClickHouse ClickHouse `yaml:"clickhouse"`
+	Writer     Writer     `yaml:"writer"`
+	API        API        `yaml:"api"`
 	// TimeZone is the zone of device clocks that send local time without an offset (RFC 3164).
 	TimeZone string `yaml:"time_zone"`
 }
@@ -52,6 +56,13 @@ type Listener struct {
 	MaxMessageBytes int `yaml:"max_message_bytes"`
 	MaxConnections  int `yaml:"max_connections"`
 	TLS             TLS `yaml:"tls"`
+}
+
+// FileInput is one followed log file.
+type FileInput struct {
+	Name   string `yaml:"name"`
+	Path   string `yaml:"path"`
+	Format string `yaml:"format"` // squid, squid-combined, ifilter, intersafe
 }
 
 // TLS names certificate files. For a listener, CA set means client certificates are required.

@@ -51,6 +51,8 @@ func TestBadFilesNameFileKeyAndProblem(t *testing.T) {
 		{"bad protocol", "listeners:\n  - {name: a, protocol: sctp, address: 127.0.0.1:1}\n", `listeners[0].protocol: "sctp" is not one of`},
 		{"bad duration", "writer:\n  flush_interval: soon\n", "flush_interval"},
 		{"overlap", "zones:\n  a: {cidrs: [10.0.0.0/8]}\n  b: {cidrs: [10.0.0.0/8]}\n", "two zones"},
+		{"bad file format", "files:\n  - {name: sq, path: /var/log/squid/access.log, format: apache}\n", `files[0].format: "apache" is not one of`},
+		{"file name taken by a listener", "files:\n  - {name: syslog-tcp, path: /x, format: squid}\n", `files[0].name`},
 		{"tiny max", "listeners:\n  - {name: a, protocol: tcp, address: 127.0.0.1:1, max_message_bytes: 100}\n", "480 bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -31,6 +31,7 @@ func Default() *Config {
 			"lgwan-wan": {CIDRs: []string{"172.16.0.0/12"}},
 		},
 		DefaultZone: "external",
+		StateDir:    "data/state",
 		Listeners: []Listener{
 			{Name: "syslog-tcp", Protocol: "tcp", Address: DefaultSyslogAddr},
 			{Name: "syslog-udp", Protocol: "udp", Address: DefaultSyslogAddr},

@@ -50,6 +50,24 @@ func (c *Config) Validate() error {
 			l.MaxConnections = DefaultMaxConnections
 		}
 	}
+	for i, f := range c.Files {
+		key := fmt.Sprintf("files[%d]", i)
+		if f.Name == "" || names[f.Name] {
+			return &Error{Key: key + ".name", Problem: fmt.Sprintf("%q: give each file input a name of its own (it keys the saved offset)", f.Name)}
+		}
+		names[f.Name] = true
+		if f.Path == "" {
+			return &Error{Key: key + ".path", Problem: "missing: the file to follow"}
+		}
+		switch f.Format {
+		case "squid", "squid-combined", "ifilter", "intersafe":
+		default:
+			return &Error{Key: key + ".format", Problem: fmt.Sprintf("%q is not one of squid, squid-combined, ifilter, intersafe", f.Format)}
+		}
+	}
+	if len(c.Files) > 0 && c.StateDir == "" {
+		return &Error{Key: "state_dir", Problem: "missing: file inputs save their offsets there"}
+	}
 	if c.EmbeddedNATS() && c.NATS.Embedded.DataDir == "" {
 		return &Error{Key: "nats.embedded.data_dir", Problem: "missing: the embedded NATS server needs a directory for JetStream"}
 	}
