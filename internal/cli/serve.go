@@ -100,8 +100,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 	}
 
 	w, err := writer.New(ctx, writer.Options{JS: js, CH: chConn, Database: cfg.ClickHouse.Database,
-		BatchSize: cfg.Writer.BatchSize, FlushInterval: cfg.Writer.FlushInterval.Duration, Logger: log, Registerer: reg})
+		BatchSize: cfg.Writer.BatchSize, FlushInterval: cfg.Writer.FlushInterval.Duration, AckWait: cfg.NATS.AckWait.Duration,
+		Logger: log, Registerer: reg})
 	if err != nil {
+		return err
+	}
+	ret := retention(cfg, log)
+	if err := ret.Validate(); err != nil {
 		return err
 	}
 
@@ -140,6 +145,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 		wg.Add(1)
 		go func() { defer wg.Done(); errc <- f.Run(listenCtx) }()
 	}
+	go ret.Run(writerCtx, chConn, cfg.Retention.Interval.Duration)
 	writerDone := make(chan struct{})
 	go func() { defer close(writerDone); errc <- w.Run(writerCtx) }()
 	go func() {
@@ -213,4 +219,13 @@ func fileFollowers(cfg *config.Config, ing *pipeline.Ingestor, js jetstream.JetS
 		log.Info("following a log file", "input", f.Name, "path", f.Path, "format", f.Format)
 	}
 	return out, nil
+}
+
+// retention is the configured retention over the built-in defaults.
+func retention(cfg *config.Config, log *slog.Logger) writer.Retention {
+	months := writer.DefaultRetentionMonths()
+	for table, m := range cfg.Retention.Months {
+		months[table] = m
+	}
+	return writer.Retention{Database: cfg.ClickHouse.Database, Months: months, Logger: log}
 }

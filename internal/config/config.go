@@ -29,6 +29,7 @@ type Config struct {
 	NATS       NATS       `yaml:"nats"`
 	ClickHouse ClickHouse `yaml:"clickhouse"`
 	Writer     Writer     `yaml:"writer"`
+	Retention  Retention  `yaml:"retention"`
 	API        API        `yaml:"api"`
 	// TimeZone is the zone of device clocks that send local time without an offset (RFC 3164).
 	TimeZone string `yaml:"time_zone"`
@@ -124,6 +125,15 @@ type EmbeddedClickHouse struct {
 type Writer struct {
 	BatchSize     int      `yaml:"batch_size"`
 	FlushInterval Duration `yaml:"flush_interval"`
+}
+
+// Retention keeps a number of whole months per table and drops older monthly partitions.
+type Retention struct {
+	// Interval is how often serve applies it; 0 means daily.
+	Interval Duration `yaml:"interval"`
+	// Months maps a table to the whole months it keeps before the current one; absent tables use the
+	// built-in defaults (events 13, dead_letters 3, alerts 60 …), 0 keeps a table forever.
+	Months map[string]int `yaml:"months"`
 }
 
 // API is the HTTP API and /metrics.

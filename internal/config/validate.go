@@ -80,9 +80,14 @@ func (c *Config) Validate() error {
 	if c.ClickHouse.Embedded.Library == "" {
 		c.ClickHouse.Embedded.Library = DefaultChdbLibrary()
 	}
-	for key, d := range map[string]Duration{"writer.flush_interval": c.Writer.FlushInterval, "nats.ack_wait": c.NATS.AckWait, "nats.stream.max_age": c.NATS.Stream.MaxAge} {
+	for key, d := range map[string]Duration{"writer.flush_interval": c.Writer.FlushInterval, "nats.ack_wait": c.NATS.AckWait, "nats.stream.max_age": c.NATS.Stream.MaxAge, "retention.interval": c.Retention.Interval} {
 		if err := d.check(key); err != nil {
 			return err
+		}
+	}
+	for table, m := range c.Retention.Months {
+		if m < 0 {
+			return &Error{Key: "retention.months." + table, Problem: fmt.Sprintf("%d: give 0 (keep forever) or a number of months", m)}
 		}
 	}
 	if c.Writer.BatchSize <= 0 {
