@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -26,6 +27,8 @@ import (
 	"github.com/zonewatch/zonewatch/ingest/writer"
 	"github.com/zonewatch/zonewatch/internal/config"
 	"github.com/zonewatch/zonewatch/internal/natsbus"
+	"github.com/zonewatch/zonewatch/query"
+	"github.com/zonewatch/zonewatch/query/api"
 )
 
 func newServe(g *globals) *cobra.Command {
@@ -127,6 +130,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	apiHandler, err := queryAPI(cfg, chConn, log)
+	if err != nil {
+		return err
+	}
+	mux.Handle("/api/", apiHandler)
 	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	log.Info("HTTP API and /metrics", "address", api.Addr().String())
 
@@ -228,4 +236,20 @@ func retention(cfg *config.Config, log *slog.Logger) writer.Retention {
 		months[table] = m
 	}
 	return writer.Retention{Database: cfg.ClickHouse.Database, Months: months, Logger: log}
+}
+
+// queryAPI is the query HTTP API: tokens from the configured file or the api_tokens table, every query
+// audited into the audit table, the hourly rollup used where it can answer.
+func queryAPI(cfg *config.Config, conn driver.Conn, log *slog.Logger) (http.Handler, error) {
+	eng, err := query.New(query.Options{Conn: conn, Database: cfg.ClickHouse.Database, Sources: []query.Source{query.EventsHourly}, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	var auth api.Authenticator = &api.TableTokens{Conn: conn, Database: cfg.ClickHouse.Database}
+	if cfg.API.TokensFile != "" {
+		if auth, err = api.ReadTokenFile(cfg.API.TokensFile); err != nil {
+			return nil, fmt.Errorf("api.tokens_file: %w", err)
+		}
+	}
+	return api.NewHandler(api.Options{Engine: eng, Auth: auth, Audit: &api.TableAudit{Conn: conn, Database: cfg.ClickHouse.Database}, Logger: log})
 }

@@ -139,6 +139,9 @@ type Retention struct {
 // API is the HTTP API and /metrics.
 type API struct {
 	Listen string `yaml:"listen"`
+	// TokensFile lists API tokens as "<sha256> <name> <role> <zones|*>" lines; without it tokens are read
+	// from the api_tokens table.
+	TokensFile string `yaml:"tokens_file"`
 }
 
 // Error is a configuration error: which file, which key, what is wrong.

@@ -370,7 +370,7 @@ func TestErrorsAndLimits(t *testing.T) {
 	}
 }
 
-// TestTableTokensAndAudit uses the api_tokens and audit tables of query/migrations-to-add.
+// TestTableTokensAndAudit uses the api_tokens and audit tables of internal/clickhouse migrations 0007_audit, 0008_api_tokens.
 func TestTableTokensAndAudit(t *testing.T) {
 	conn, db := testdb.New(t)
 	ctx := t.Context()

@@ -32,7 +32,7 @@ type Auditor interface {
 	Record(ctx context.Context, r Record) error
 }
 
-// TableAudit writes records into the audit table (query/migrations-to-add), one insert each.
+// TableAudit writes records into the audit table (internal/clickhouse migrations 0007_audit, 0008_api_tokens), one insert each.
 type TableAudit struct {
 	Conn     driver.Conn
 	Database string // default zonewatch

@@ -164,7 +164,7 @@ func parseTokens(name string, r io.Reader) (*StaticTokens, error) {
 	return NewStaticTokens(tokens)
 }
 
-// TableTokens is an Authenticator over the api_tokens table (query/migrations-to-add), caching
+// TableTokens is an Authenticator over the api_tokens table (internal/clickhouse migrations 0007_audit, 0008_api_tokens), caching
 // valid tokens for CacheFor.
 type TableTokens struct {
 	Conn     driver.Conn

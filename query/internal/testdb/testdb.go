@@ -5,9 +5,6 @@
 package testdb
 
 import (
-	"os"
-	"path/filepath"
-	"runtime"
 	"testing"
 	"testing/fstest"
 
@@ -19,7 +16,7 @@ import (
 
 // Needed names the migrations of internal/clickhouse that shape the events table (the rollups and
 // alerts are left out: query's tests create what they need of them).
-var Needed = []string{"0001_events", "0002_dead_letters", "0003_writer_dedup", "0006_events_codecs"}
+var Needed = []string{"0001_events", "0002_dead_letters", "0003_writer_dedup", "0006_events_codecs", "0007_audit", "0008_api_tokens"}
 
 // New returns a connection to a fresh database (dropped after the test) holding the events table
 // and query's own tables, and the database's name. It skips like chtest without a server.
@@ -49,16 +46,6 @@ func Migrations() (fstest.MapFS, error) {
 				fsys[m.Name+".sql"] = &fstest.MapFile{Data: []byte(m.SQL)}
 			}
 		}
-	}
-	_, self, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(self), "..", "..", "migrations-to-add")
-	files, _ := filepath.Glob(filepath.Join(dir, "*.sql"))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		fsys[filepath.Base(f)] = &fstest.MapFile{Data: b}
 	}
 	return fsys, nil
 }

@@ -1,6 +1,5 @@
 -- query/api: API tokens, stored as the SHA-256 (hex) of the random token, never the token itself.
 -- A token is revoked or changed by inserting a row with a higher version; reads use FINAL.
--- Number it after the last migration when moving it to internal/clickhouse/migrations.
 CREATE TABLE IF NOT EXISTS {{.Database}}.api_tokens
 (
     token_sha256 String,

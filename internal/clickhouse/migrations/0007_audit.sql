@@ -1,7 +1,5 @@
 -- query/api: one row per request to the query API (who, when, what, how many rows, the answer's
 -- status), written before the answer is sent; a query whose audit row cannot be written is refused.
--- Append-only: nothing in zonewatch updates or deletes it. Number it after the last migration
--- when moving it to internal/clickhouse/migrations.
 CREATE TABLE IF NOT EXISTS {{.Database}}.audit
 (
     time DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
