@@ -10,8 +10,8 @@ export PATH="/usr/local/go/bin:/usr/sbin:$PATH"
 
 echo "== go vet"
 go vet ./...
-echo "== go test"
-go test -count=1 -timeout 45m ./...
 echo "== the default rule pack: lint and its own tests"
 go run . rules lint rules/default
 go run . rules test rules/default
+echo "== go test"
+go test -count=1 -timeout 45m ./...
