@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -27,8 +28,11 @@ import (
 	"github.com/zonewatch/zonewatch/ingest/writer"
 	"github.com/zonewatch/zonewatch/internal/config"
 	"github.com/zonewatch/zonewatch/internal/natsbus"
+	"github.com/zonewatch/zonewatch/internal/zone"
 	"github.com/zonewatch/zonewatch/query"
 	"github.com/zonewatch/zonewatch/query/api"
+	"github.com/zonewatch/zonewatch/rules"
+	"github.com/zonewatch/zonewatch/rules/run"
 )
 
 func newServe(g *globals) *cobra.Command {
@@ -108,6 +112,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 	if err != nil {
 		return err
 	}
+	runner, err := rulesStage(ctx, cfg, js, chConn, reg, log)
+	if err != nil {
+		return err
+	}
 	ret := retention(cfg, log)
 	if err := ret.Validate(); err != nil {
 		return err
@@ -144,7 +152,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 	defer stopListening()
 	defer stopWriter()
 	var wg sync.WaitGroup
-	errc := make(chan error, len(listeners)+2)
+	errc := make(chan error, len(listeners)+len(followers)+3)
 	for _, l := range listeners {
 		wg.Add(1)
 		go func() { defer wg.Done(); errc <- l.Serve(listenCtx) }()
@@ -154,6 +162,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 		go func() { defer wg.Done(); errc <- f.Run(listenCtx) }()
 	}
 	go ret.Run(writerCtx, chConn, cfg.Retention.Interval.Duration)
+	rulesDone := make(chan struct{})
+	go func() {
+		defer close(rulesDone)
+		if runner != nil {
+			errc <- runner.Run(writerCtx)
+		}
+	}()
 	writerDone := make(chan struct{})
 	go func() { defer close(writerDone); errc <- w.Run(writerCtx) }()
 	go func() {
@@ -185,6 +200,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 	time.Sleep(cfg.Writer.FlushInterval.Duration + 200*time.Millisecond)
 	stopWriter()
 	<-writerDone
+	<-rulesDone
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	_ = httpSrv.Shutdown(sctx)
 	cancel()
@@ -252,4 +268,33 @@ func queryAPI(cfg *config.Config, conn driver.Conn, log *slog.Logger) (http.Hand
 		}
 	}
 	return api.NewHandler(api.Options{Engine: eng, Auth: auth, Audit: &api.TableAudit{Conn: conn, Database: cfg.ClickHouse.Database}, Logger: log})
+}
+
+// rulesStage loads the rules and makes the consumer that evaluates them; nil when no rules are configured.
+func rulesStage(ctx context.Context, cfg *config.Config, js jetstream.JetStream, ch driver.Conn, reg prometheus.Registerer, log *slog.Logger) (*run.Runner, error) {
+	if cfg.Rules.Dir == "" {
+		return nil, nil
+	}
+	zones, err := cfg.ZoneMap()
+	if err != nil {
+		return nil, err
+	}
+	var hosts []zone.Host
+	for _, h := range cfg.Hosts {
+		hosts = append(hosts, zone.Host{Name: h.Name, Role: h.Role})
+	}
+	rs, err := rules.Load(ctx, cfg.Rules.Dir, rules.LoadOptions{Zones: zones, Hosts: hosts})
+	if err != nil {
+		return nil, fmt.Errorf("rules.dir %s: %w (check them with: zonewatch rules lint %s)", cfg.Rules.Dir, err, cfg.Rules.Dir)
+	}
+	eng, err := rules.NewEngine(rules.Options{Rules: rs, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("state_dir: %w", err)
+	}
+	log.Info("rules loaded", "dir", cfg.Rules.Dir, "rules", len(rs.Rules))
+	return run.New(ctx, run.Options{JS: js, CH: ch, Database: cfg.ClickHouse.Database, Engine: eng,
+		StateFile: filepath.Join(cfg.StateDir, "rules-state.json"), Logger: log, Registerer: reg})
 }

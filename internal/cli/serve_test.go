@@ -33,6 +33,8 @@ func testConfig(t *testing.T, dir, db string) *config.Config {
 		{Name: "syslog-udp", Protocol: "udp", Address: "127.0.0.1:0"},
 	}
 	cfg.API.Listen = "127.0.0.1:0"
+	cfg.Rules.Dir = "../../rules/default"
+	cfg.StateDir = filepath.Join(dir, "state")
 	cfg.Writer.FlushInterval = config.D(200 * time.Millisecond)
 	cfg.Hosts = []config.HostConfig{{Name: "proxy-cloud", Role: "proxy", Addresses: []string{"10.30.0.5"}}}
 	if err := cfg.Validate(); err != nil {
@@ -148,6 +150,8 @@ func TestEndToEndWithRealSyslogClient(t *testing.T) {
 	if user != "admin" || ip != "::ffff:10.30.1.9" || proc != "sshd" || status != "ok" {
 		t.Errorf("sshd row: user %q ip %q process %q status %q", user, ip, proc, status)
 	}
+	// The rules stage raised the policy's first alert: a connection attempt out of the mynumber zone.
+	waitCount(t, conn, 1, "SELECT count() FROM alerts FINAL WHERE rule_id = 'ZW-CZ-001' AND severity = 'critical' AND has(zones, 'mynumber')")
 	var raw string
 	if err := conn.QueryRow(context.Background(), `SELECT raw FROM events WHERE parse_status = 'envelope'`).Scan(&raw); err != nil {
 		t.Fatal(err)

@@ -62,7 +62,9 @@ nats: {embedded: {data_dir: "%s", listen: "127.0.0.1:0"}}
 listeners: [{name: syslog-tcp, protocol: tcp, address: "127.0.0.1:0"}]
 api: {listen: "127.0.0.1:0"}
 writer: {flush_interval: 5s}
-`, chtest.Server(t).NativeAddr(), db, filepath.Join(dir, "nats"))
+rules: {dir: ../../rules/default}
+state_dir: "%s"
+`, chtest.Server(t).NativeAddr(), db, filepath.Join(dir, "nats"), filepath.Join(dir, "state"))
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,7 @@ type Config struct {
 	ClickHouse ClickHouse `yaml:"clickhouse"`
 	Writer     Writer     `yaml:"writer"`
 	Retention  Retention  `yaml:"retention"`
+	Rules      Rules      `yaml:"rules"`
 	API        API        `yaml:"api"`
 	// TimeZone is the zone of device clocks that send local time without an offset (RFC 3164).
 	TimeZone string `yaml:"time_zone"`
@@ -134,6 +135,12 @@ type Retention struct {
 	// Months maps a table to the whole months it keeps before the current one; absent tables use the
 	// built-in defaults (events 13, dead_letters 3, alerts 60 …), 0 keeps a table forever.
 	Months map[string]int `yaml:"months"`
+}
+
+// Rules configures the detection stage.
+type Rules struct {
+	// Dir holds the rule files (and their lists, macros, calendars); "" runs no rules.
+	Dir string `yaml:"dir"`
 }
 
 // API is the HTTP API and /metrics.

@@ -46,6 +46,7 @@ func Default() *Config {
 			Username: "default",
 			Embedded: EmbeddedClickHouse{DataDir: "data/clickhouse", TCPPort: DefaultCHTCPPort, HTTPPort: DefaultCHHTTPPort},
 		},
+		Rules:    Rules{Dir: "rules/default"},
 		Writer:   Writer{BatchSize: 20000, FlushInterval: D(time.Second)},
 		API:      API{Listen: DefaultAPIAddr},
 		TimeZone: "Asia/Tokyo",
