@@ -61,12 +61,20 @@ q "SELECT toTimeZone(timestamp, 'Asia/Tokyo') AS time_jst, observer_host, IPv6Nu
    FROM zonewatch.events WHERE source_zone = 'mynumber' AND cross_zone AND outcome = 'failure'
    ORDER BY timestamp LIMIT 10 FORMAT PrettyCompactMonoBlock"
 
+say "Alerts raised by the default rule pack"
+sleep 3
+q "SELECT severity, rule_id, title_ja, count() AS alerts, min(toTimeZone(first_seen, 'Asia/Tokyo')) AS first_jst
+   FROM zonewatch.alerts FINAL GROUP BY severity, rule_id, title_ja
+   ORDER BY indexOf(['critical','high','medium','low','info'], severity), alerts DESC FORMAT PrettyCompactMonoBlock"
+
 cat <<TXT
 
 Where to look next
   ClickHouse SQL over HTTP:  curl 'http://127.0.0.1:18123/' --data-binary 'SELECT count() FROM zonewatch.events'
   ClickHouse native:         127.0.0.1:19000 (database zonewatch, user default, no password)
   Metrics (Prometheus):      http://127.0.0.1:7480/metrics
+  Query API:                 http://127.0.0.1:7480/api/v1/ (query/api/openapi.yaml; tokens: api.tokens_file)
+  Rule pack:                 rules/default (zonewatch rules lint / rules test)
   Send your own syslog:      logger --server 127.0.0.1 --port 5514 --tcp --rfc5424 --octet-count 'hello'
   Labelled incidents:        $DATA/ground-truth.jsonl
   zonewatch's log:           $DATA/zonewatch.log
