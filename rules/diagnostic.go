@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"github.com/agnivade/levenshtein"
 	"slices"
 	"strings"
 
@@ -167,7 +168,7 @@ func hint(msg string, macros map[string]*Macro) string {
 func closest(name string, cands []string) string {
 	best, bestD := "", 3
 	for _, c := range cands {
-		if d := levenshtein(name, c); d < bestD && c != name {
+		if d := levenshtein.ComputeDistance(name, c); d < bestD && c != name {
 			best, bestD = c, d
 		}
 	}

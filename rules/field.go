@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/agnivade/levenshtein"
 	"net/netip"
 	"reflect"
 	"strconv"
@@ -116,7 +117,7 @@ func valueString(v reflect.Value) string {
 func suggest(name string) string {
 	best, bestD := "", 4
 	for _, f := range fieldNames() {
-		if d := levenshtein(name, f); d < bestD {
+		if d := levenshtein.ComputeDistance(name, f); d < bestD {
 			best, bestD = f, d
 		}
 	}
@@ -124,24 +125,4 @@ func suggest(name string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %s?)", best)
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"fmt"
+	"github.com/agnivade/levenshtein"
 	"slices"
 	"strings"
 )
@@ -124,7 +125,7 @@ func unknownField(path string) string {
 	msg := fmt.Sprintf("unknown field %q: use an event field such as source.zone, destination.port, user.name, url.domain or labels.<name>", path)
 	best, bestD := "", 4
 	for _, f := range fields {
-		if d := levenshtein(path, f.Path); d < bestD {
+		if d := levenshtein.ComputeDistance(path, f.Path); d < bestD {
 			best, bestD = f.Path, d
 		}
 	}
@@ -144,24 +145,4 @@ func groupFields(group string) []string {
 		}
 	}
 	return out
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
