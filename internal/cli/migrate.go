@@ -2,6 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"log/slog"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/spf13/cobra"
 
@@ -14,18 +17,10 @@ func newMigrate(g *globals) *cobra.Command {
 		Short: "Create or upgrade the ClickHouse schema (idempotent; serve also runs it at start)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(g.config, nil)
-			if err != nil {
-				return err
-			}
-			log := g.logger()
-			_, _, stop, err := openClickHouse(cmd.Context(), cfg, log)
-			if err != nil {
-				return err
-			}
-			stop()
-			fmt.Fprintf(g.stdout, "schema of database %s is up to date\n", cfg.ClickHouse.Database)
-			return nil
+			return withClickHouse(cmd.Context(), g, func(cfg *config.Config, _ driver.Conn, _ *slog.Logger) error {
+				fmt.Fprintf(g.stdout, "schema of database %s is up to date\n", cfg.ClickHouse.Database)
+				return nil
+			})
 		},
 	}
 }

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"log/slog"
 	"text/tabwriter"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/spf13/cobra"
 
 	"github.com/zonewatch/zonewatch/internal/config"
@@ -17,36 +19,28 @@ func newRetention(g *globals) *cobra.Command {
 		Short: "Show which monthly partitions retention would drop now (--apply drops them)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(g.config, nil)
-			if err != nil {
-				return err
-			}
-			log := g.logger()
-			conn, _, stop, err := openClickHouse(cmd.Context(), cfg, log)
-			if err != nil {
-				return err
-			}
-			defer stop()
-			ret := retention(cfg, log)
-			drops, err := ret.Plan(cmd.Context(), conn, time.Now())
-			if err != nil {
-				return err
-			}
-			if len(drops) == 0 {
-				fmt.Fprintln(g.stdout, "nothing to drop: every table is within its retention")
-				return nil
-			}
-			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "TABLE\tMONTH\tROWS\tBYTES")
-			for _, d := range drops {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", d.Table, d.Month.Format("2006-01"), d.Rows, d.Bytes)
-			}
-			_ = tw.Flush()
-			if !apply {
-				fmt.Fprintln(g.stdout, "(not dropped: run with --apply, or let serve apply it)")
-				return nil
-			}
-			return ret.Apply(cmd.Context(), conn, drops)
+			return withClickHouse(cmd.Context(), g, func(cfg *config.Config, conn driver.Conn, log *slog.Logger) error {
+				ret := retention(cfg, log)
+				drops, err := ret.Plan(cmd.Context(), conn, time.Now())
+				if err != nil {
+					return err
+				}
+				if len(drops) == 0 {
+					fmt.Fprintln(g.stdout, "nothing to drop: every table is within its retention")
+					return nil
+				}
+				tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "TABLE\tMONTH\tROWS\tBYTES")
+				for _, d := range drops {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", d.Table, d.Month.Format("2006-01"), d.Rows, d.Bytes)
+				}
+				_ = tw.Flush()
+				if !apply {
+					fmt.Fprintln(g.stdout, "(not dropped: run with --apply, or let serve apply it)")
+					return nil
+				}
+				return ret.Apply(cmd.Context(), conn, drops)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&apply, "apply", false, "drop the listed partitions now")

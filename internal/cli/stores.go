@@ -111,3 +111,19 @@ func openNATS(ctx context.Context, cfg *config.Config, log *slog.Logger, name st
 	inner := stop
 	return nc, js, func() { _ = nc.Drain(); nc.Close(); inner() }, nil
 }
+
+// withClickHouse loads the configuration, opens (and migrates) ClickHouse, runs fn and releases what it
+// started: the shape of the commands that only need the store.
+func withClickHouse(ctx context.Context, g *globals, fn func(cfg *config.Config, conn driver.Conn, log *slog.Logger) error) error {
+	cfg, err := config.Load(g.config, nil)
+	if err != nil {
+		return err
+	}
+	log := g.logger()
+	conn, _, stop, err := openClickHouse(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return fn(cfg, conn, log)
+}
