@@ -62,7 +62,14 @@ q "SELECT toTimeZone(timestamp, 'Asia/Tokyo') AS time_jst, observer_host, IPv6Nu
    ORDER BY timestamp LIMIT 10 FORMAT PrettyCompactMonoBlock"
 
 say "Alerts raised by the default rule pack"
-sleep 3
+# The rules stage reads the same stream as the writer: wait until it has evaluated every stored event.
+stored=$(q "SELECT count() FROM zonewatch.events")
+for _ in $(seq 1 120); do
+  evaluated=$(curl -s http://127.0.0.1:7480/metrics | awk '/^zonewatch_rules_events_total/ {printf "%d", $2}')
+  [ "${evaluated:-0}" -ge "$stored" ] && break
+  sleep 1
+done
+sleep 1
 q "SELECT severity, rule_id, title_ja, count() AS alerts, min(toTimeZone(first_seen, 'Asia/Tokyo')) AS first_jst
    FROM zonewatch.alerts FINAL GROUP BY severity, rule_id, title_ja
    ORDER BY indexOf(['critical','high','medium','low','info'], severity), alerts DESC FORMAT PrettyCompactMonoBlock"
