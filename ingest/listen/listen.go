@@ -35,17 +35,20 @@ type Options struct {
 	Address         string
 	MaxMessageBytes int
 	MaxConnections  int
-	TLS             *tls.Config // for tls
-	NewSink         func() Sink
-	Metrics         *pipeline.Metrics
-	Logger          *slog.Logger
+	// ReceiveBufferBytes sets a UDP socket's kernel receive buffer (SO_RCVBUF); 0 keeps the system's
+	// default. A larger buffer rides out bursts; what still overflows is counted as dropped.
+	ReceiveBufferBytes int
+	TLS                *tls.Config // for tls
+	NewSink            func() Sink
+	Metrics            *pipeline.Metrics
+	Logger             *slog.Logger
 }
 
 // Listener is a bound syslog listener.
 type Listener struct {
 	o      Options
 	ln     net.Listener
-	pc     net.PacketConn
+	pc     *udpSocket
 	conns  chan struct{}
 	wg     sync.WaitGroup
 	mu     sync.Mutex
@@ -64,7 +67,7 @@ func Listen(o Options) (*Listener, error) {
 	var err error
 	switch o.Protocol {
 	case "udp":
-		l.pc, err = net.ListenPacket("udp", o.Address)
+		l.pc, err = openUDP(o.Address, o.ReceiveBufferBytes)
 	case "tcp":
 		l.ln, err = net.Listen("tcp", o.Address)
 	case "tls":
@@ -188,12 +191,18 @@ func (l *Listener) serveUDP(ctx context.Context) error {
 	sink := l.o.NewSink()
 	buf := make([]byte, 65536)
 	for {
-		n, from, err := l.pc.ReadFrom(buf)
+		n, from, dropped, err := l.pc.read(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return nil
 			}
 			return fmt.Errorf("listener %s: %w", l.o.Name, err)
+		}
+		if dropped > 0 {
+			l.o.Metrics.UDPDropped.WithLabelValues(l.o.Name).Add(float64(dropped))
+			l.o.Logger.Warn("UDP datagrams dropped by the kernel: the receive queue was full",
+				"listener", l.o.Name, "dropped", dropped,
+				"hint", "raise listeners[].receive_buffer_bytes (and net.core.rmem_max), or have senders use TCP")
 		}
 		msg := buf[:n]
 		for len(msg) > 0 && (msg[len(msg)-1] == '\n' || msg[len(msg)-1] == 0) {

@@ -92,7 +92,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 			return err
 		}
 		l, err := listen.Listen(listen.Options{Name: lc.Name, Protocol: lc.Protocol, Address: lc.Address,
-			MaxMessageBytes: lc.MaxMessageBytes, MaxConnections: lc.MaxConnections, TLS: tlsCfg,
+			MaxMessageBytes: lc.MaxMessageBytes, MaxConnections: lc.MaxConnections, ReceiveBufferBytes: lc.ReceiveBufferBytes, TLS: tlsCfg,
 			NewSink: func() listen.Sink { return ing.Sink(lc.Name) }, Metrics: metrics, Logger: log})
 		if err != nil {
 			return err

@@ -57,7 +57,10 @@ type Listener struct {
 	// MaxMessageBytes caps one message; longer ones are cut, kept as dead letters and counted.
 	MaxMessageBytes int `yaml:"max_message_bytes"`
 	MaxConnections  int `yaml:"max_connections"`
-	TLS             TLS `yaml:"tls"`
+	// ReceiveBufferBytes is a UDP listener's kernel receive buffer (0: the system default). Datagrams
+	// that still overflow it are counted in zonewatch_ingest_udp_dropped_total.
+	ReceiveBufferBytes int `yaml:"receive_buffer_bytes"`
+	TLS                TLS `yaml:"tls"`
 }
 
 // FileInput is one followed log file.
