@@ -22,7 +22,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/zonewatch/zonewatch/ingest/listen"
-	"github.com/zonewatch/zonewatch/ingest/parse"
 	"github.com/zonewatch/zonewatch/ingest/pipeline"
 	"github.com/zonewatch/zonewatch/ingest/tail"
 	"github.com/zonewatch/zonewatch/ingest/writer"
@@ -76,7 +75,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 	if err != nil {
 		return err
 	}
-	parsers, err := parse.New(parse.Options{})
+	parsers, err := newParsers(cfg.Parse)
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,8 @@ type Config struct {
 	Retention  Retention  `yaml:"retention"`
 	Rules      Rules      `yaml:"rules"`
 	API        API        `yaml:"api"`
+	// Parse adapts the body parsers to the devices: proxy log layouts, category names, app names.
+	Parse Parse `yaml:"parse"`
 	// TimeZone is the zone of device clocks that send local time without an offset (RFC 3164).
 	TimeZone string `yaml:"time_zone"`
 }
