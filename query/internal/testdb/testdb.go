@@ -5,6 +5,7 @@
 package testdb
 
 import (
+	"slices"
 	"testing"
 	"testing/fstest"
 
@@ -19,11 +20,12 @@ import (
 var Needed = []string{"0001_events", "0002_dead_letters", "0003_writer_dedup", "0006_events_codecs", "0007_audit", "0008_api_tokens"}
 
 // New returns a connection to a fresh database (dropped after the test) holding the events table
-// and query's own tables, and the database's name. It skips like chtest without a server.
-func New(t testing.TB) (driver.Conn, string) {
+// and query's own tables, and the database's name. It skips like chtest without a server. extra
+// names more migrations to apply (0004_alerts, 0005_rollups).
+func New(t testing.TB, extra ...string) (driver.Conn, string) {
 	t.Helper()
 	conn, db := chtest.NewDatabase(t)
-	fsys, err := Migrations()
+	fsys, err := Migrations(extra...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,15 +35,16 @@ func New(t testing.TB) (driver.Conn, string) {
 	return conn, db
 }
 
-// Migrations returns the migrations New applies, as a file system for clickhouse.MigrateOptions.
-func Migrations() (fstest.MapFS, error) {
+// Migrations returns the migrations New applies (Needed and extra), as a file system for
+// clickhouse.MigrateOptions.
+func Migrations(extra ...string) (fstest.MapFS, error) {
 	all, err := clickhouse.LoadMigrations(nil)
 	if err != nil {
 		return nil, err
 	}
 	fsys := fstest.MapFS{}
 	for _, m := range all {
-		for _, n := range Needed {
+		for _, n := range append(slices.Clone(Needed), extra...) {
 			if m.Name == n {
 				fsys[m.Name+".sql"] = &fstest.MapFile{Data: []byte(m.SQL)}
 			}
