@@ -41,7 +41,7 @@ func GenerateInServer(ctx context.Context, conn driver.Conn, db string, n int, f
 	}
 	spanMs := span.Milliseconds()
 	cols := []string{
-		"concat('ev-', leftPad(toString(number), 9, '0'))", // id
+		"concat('ev-', leftPad(toString(number), 9, '0'))",                                                       // id
 		fmt.Sprintf("fromUnixTimestamp64Milli(toInt64(%d + %s %% %d), 'UTC')", from.UnixMilli(), hash(), spanMs), // timestamp
 		"", // ingested: timestamp plus a delay, filled below
 		str([]string{"fw1", "proxy1", "ssh-gw", ""}), addr(), str(Zones), "'udp514'",
@@ -49,7 +49,7 @@ func GenerateInServer(ctx context.Context, conn driver.Conn, db string, n int, f
 		"''", str(Actions), str(Outcomes), fmt.Sprintf("toUInt8(%s %% 8)", hash()), fmt.Sprintf("toUInt8(%s %% 24)", hash()),
 		addr(), u16(Ports), str(Zones), "''",
 		addr(), u16(Ports), str(Zones), "''",
-		"", // cross_zone, computed from the zones below
+		"",                                                                                     // cross_zone, computed from the zones below
 		str(Transport), str([]string{"https", "ssh", "dns", ""}), str(Users), str(Domains), "", // url_original below
 		str(Methods), u16(Statuses), str([]string{"malware", "news", ""}), "''",
 		fmt.Sprintf("%s %% 1048576", hash()), fmt.Sprintf("%s %% 65536", hash()), str([]string{"sshd", "squid", ""}), str(Messages),
