@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	gojson "github.com/goccy/go-json"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -79,7 +80,7 @@ func NewPublisher(o PublisherOptions) *Publisher {
 // Event publishes an event on zw.events.<source zone>.<source type>, with its id as the JetStream message
 // id so that a retried publish is stored once.
 func (p *Publisher) Event(ctx context.Context, e *event.Event) error {
-	b, err := json.Marshal(e)
+	b, err := encodeEvent(e)
 	if err != nil {
 		return fmt.Errorf("encode event %s: %w", e.ID, err)
 	}
@@ -201,3 +202,8 @@ func (p *Publisher) Close(ctx context.Context) error {
 		return fmt.Errorf("flush publishes: %w", ctx.Err())
 	}
 }
+
+// encodeEvent gives an event's JSON form on the bus with github.com/goccy/go-json: the same bytes as
+// encoding/json (checked by TestEncodeEventMatchesEncodingJSON) in about a third of the time, and
+// encoding was a fifth of the ingest path's CPU.
+func encodeEvent(e *event.Event) ([]byte, error) { return gojson.Marshal(e) }

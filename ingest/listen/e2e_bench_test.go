@@ -1,0 +1,172 @@
+package listen_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/influxdata/go-syslog/v3/rfc3164"
+	"github.com/influxdata/go-syslog/v3/rfc5424"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/zonewatch/zonewatch/ingest/listen"
+	"github.com/zonewatch/zonewatch/ingest/parse"
+	"github.com/zonewatch/zonewatch/ingest/pipeline"
+	"github.com/zonewatch/zonewatch/internal/config"
+	"github.com/zonewatch/zonewatch/internal/natsbus"
+	"github.com/zonewatch/zonewatch/internal/simulate"
+)
+
+// benchLines is the simulator's syslog traffic mix (a busy working day, all three zones), as the
+// devices put it on the wire.
+func benchLines(b *testing.B, n int) [][]byte {
+	b.Helper()
+	from := time.Date(2026, 11, 2, 9, 0, 0, 0, time.FixedZone("JST", 9*3600))
+	sim, err := simulate.New(simulate.Options{Seed: 7, From: from, To: from.Add(2 * time.Hour), Rate: float64(n) / 3600, Incidents: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &collect{max: n}
+	if err := sim.Run(context.Background(), c); err != nil && !errors.Is(err, errEnough) {
+		b.Fatal(err)
+	}
+	if len(c.lines) < n {
+		b.Fatalf("the simulator gave %d syslog lines, want %d", len(c.lines), n)
+	}
+	return c.lines
+}
+
+var errEnough = errors.New("enough lines")
+
+type collect struct {
+	lines [][]byte
+	max   int
+}
+
+func (c *collect) Send(_ context.Context, l *simulate.Line) error {
+	if l.Transport == "file" {
+		return nil
+	}
+	if len(c.lines) >= c.max {
+		return errEnough
+	}
+	c.lines = append(c.lines, bytes.Clone(l.Wire))
+	return nil
+}
+func (c *collect) Close() error { return nil }
+
+// BenchmarkIngestEndToEnd sends the simulator's mix over one TCP connection (RFC 6587 octet counting)
+// into a real listener, envelope and body parsing, normalisation, zone tagging and asynchronous
+// publishing to an embedded JetStream, and reports lines/s once JetStream has stored every line. The
+// baseline, in the same run, is bare go-syslog parsing of the same lines on one goroutine: the ratio
+// says what the whole path costs on top of reading the envelope.
+func BenchmarkIngestEndToEnd(b *testing.B) {
+	const n = 200_000
+	lines := benchLines(b, n)
+	var wire bytes.Buffer
+	for _, l := range lines {
+		fmt.Fprintf(&wire, "%d ", len(l))
+		wire.Write(l)
+	}
+
+	bare := bareParseRate(lines)
+	ctx := context.Background()
+	js, stream := benchJetStream(b)
+	cfg := config.Default()
+	zones, err := cfg.ZoneMap()
+	if err != nil {
+		b.Fatal(err)
+	}
+	parsers, err := parse.New(parse.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	metrics := pipeline.NewMetrics(nil)
+	pub := pipeline.NewPublisher(pipeline.PublisherOptions{JS: js, Metrics: metrics})
+	defer pub.Close(ctx)
+	ing := pipeline.NewIngestor(pipeline.NormaliserOptions{Zones: zones, Parsers: parsers}, pub, metrics)
+	l, err := listen.Listen(listen.Options{Name: "bench", Protocol: "tcp", Address: "127.0.0.1:0", MaxMessageBytes: 65536,
+		MaxConnections: 8, Metrics: metrics, NewSink: func() listen.Sink { return ing.Sink("bench") }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go l.Serve(lctx)
+
+	var total time.Duration
+	for b.Loop() {
+		before := streamMsgs(b, stream)
+		start := time.Now()
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.Copy(c, bytes.NewReader(wire.Bytes())); err != nil {
+			b.Fatal(err)
+		}
+		_ = c.Close()
+		for streamMsgs(b, stream) < before+uint64(n) {
+			time.Sleep(2 * time.Millisecond)
+		}
+		total += time.Since(start)
+	}
+	rate := float64(n*b.N) / total.Seconds()
+	b.ReportMetric(rate, "lines/s")
+	b.ReportMetric(bare, "bare-parse-lines/s")
+	b.ReportMetric(bare/rate, "x-bare-parse")
+}
+
+func bareParseRate(lines [][]byte) float64 {
+	p5424 := rfc5424.NewParser(rfc5424.WithBestEffort())
+	p3164 := rfc3164.NewParser(rfc3164.WithBestEffort(), rfc3164.WithRFC3339())
+	start := time.Now()
+	for _, l := range lines {
+		if i := bytes.IndexByte(l, '>'); i > 0 && i+1 < len(l) && l[i+1] == '1' {
+			_, _ = p5424.Parse(l)
+		} else {
+			_, _ = p3164.Parse(l)
+		}
+	}
+	return float64(len(lines)) / time.Since(start).Seconds()
+}
+
+func benchJetStream(b *testing.B) (jetstream.JetStream, jetstream.Stream) {
+	b.Helper()
+	srv, err := natsbus.StartServer(natsbus.ServerOptions{Listen: "127.0.0.1:0", DataDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(srv.Shutdown)
+	nc, err := natsbus.Connect(natsbus.ConnOptions{URLs: []string{srv.ClientURL()}, Name: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(nc.Close)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4*pipeline.DefaultMaxInFlight))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := natsbus.EnsureStreams(ctx, js, natsbus.StreamOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	st, err := js.Stream(ctx, "ZW_EVENTS")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return js, st
+}
+
+func streamMsgs(b *testing.B, st jetstream.Stream) uint64 {
+	info, err := st.Info(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return info.State.Msgs
+}
