@@ -2,12 +2,12 @@ package rules
 
 import (
 	"fmt"
-	"github.com/agnivade/levenshtein"
 	"net/netip"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/agnivade/levenshtein"
 
 	"github.com/zonewatch/zonewatch/internal/event"
 )
@@ -19,27 +19,12 @@ type field struct {
 	get  func(e *event.Event) string
 }
 
-var eventType = reflect.TypeOf(event.Event{})
-
-// fieldNames lists the ECS names of the event's scalar fields.
+// fieldNames lists the ECS names of the event's fields (internal/event's field table).
 func fieldNames() []string {
 	var out []string
-	var walk func(t reflect.Type, prefix string)
-	walk = func(t reflect.Type, prefix string) {
-		for i := 0; i < t.NumField(); i++ {
-			sf := t.Field(i)
-			tag := sf.Tag.Get("expr")
-			if tag == "" {
-				continue
-			}
-			if sf.Type.Kind() == reflect.Struct && sf.Type != reflect.TypeOf(time.Time{}) && sf.Type != addrType {
-				walk(sf.Type, prefix+tag+".")
-				continue
-			}
-			out = append(out, prefix+tag)
-		}
+	for _, f := range event.Fields() {
+		out = append(out, f.Path)
 	}
-	walk(eventType, "")
 	return out
 }
 
@@ -48,25 +33,12 @@ func newField(name string) (field, error) {
 	if key, ok := strings.CutPrefix(name, "labels."); ok {
 		return field{name: name, get: func(e *event.Event) string { return e.Labels[key] }}, nil
 	}
-	t := eventType
-	var index []int
-	parts := strings.Split(name, ".")
-	for i, p := range parts {
-		found := false
-		for j := 0; j < t.NumField(); j++ {
-			if t.Field(j).Tag.Get("expr") == p {
-				index = append(index, j)
-				t = t.Field(j).Type
-				found = true
-				break
-			}
-		}
-		if !found || (i < len(parts)-1 && t.Kind() != reflect.Struct) {
-			return field{}, fmt.Errorf("unknown field %q: use an event field such as source.ip, destination.port, user.name or labels.<name>%s", name, suggest(name))
-		}
-	}
-	if t.Kind() == reflect.Struct && t != addrType && t != reflect.TypeOf(time.Time{}) {
+	if event.IsGroup(name) {
 		return field{}, fmt.Errorf("field %q is a group of fields, not a value: name one of its fields", name)
+	}
+	f, ok := event.LookupField(name)
+	if !ok {
+		return field{}, fmt.Errorf("unknown field %q: use an event field such as source.ip, destination.port, user.name or labels.<name>%s", name, suggest(name))
 	}
 	// Fast paths for the fields rules group by most.
 	switch name {
@@ -81,9 +53,7 @@ func newField(name string) (field, error) {
 	case "observer.hostname":
 		return field{name, func(e *event.Event) string { return e.Observer.Hostname }}, nil
 	}
-	return field{name: name, get: func(e *event.Event) string {
-		return valueString(reflect.ValueOf(e).Elem().FieldByIndex(index))
-	}}, nil
+	return field{name: name, get: func(e *event.Event) string { return valueString(f.Get(e)) }}, nil
 }
 
 func addrString(a netip.Addr) string {
@@ -93,8 +63,9 @@ func addrString(a netip.Addr) string {
 	return a.String()
 }
 
-func valueString(v reflect.Value) string {
-	switch x := v.Interface().(type) {
+// valueString formats a value of event.Field.Get.
+func valueString(v any) string {
+	switch x := v.(type) {
 	case string:
 		return x
 	case netip.Addr:
@@ -103,14 +74,10 @@ func valueString(v reflect.Value) string {
 		return x.UTC().Format(time.RFC3339Nano)
 	case bool:
 		return strconv.FormatBool(x)
+	case uint64:
+		return strconv.FormatUint(x, 10)
 	}
-	switch v.Kind() {
-	case reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uint:
-		return strconv.FormatUint(v.Uint(), 10)
-	case reflect.Int, reflect.Int64, reflect.Int32:
-		return strconv.FormatInt(v.Int(), 10)
-	}
-	return fmt.Sprint(v.Interface())
+	return fmt.Sprint(v)
 }
 
 // suggest proposes the known field closest to a misspelt one.

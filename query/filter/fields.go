@@ -2,9 +2,12 @@ package filter
 
 import (
 	"fmt"
-	"github.com/agnivade/levenshtein"
 	"slices"
 	"strings"
+
+	"github.com/agnivade/levenshtein"
+
+	"github.com/zonewatch/zonewatch/internal/event"
 )
 
 // Kind is the type of a field or of a compiled operand.
@@ -51,51 +54,33 @@ type Field struct {
 	Kind   Kind
 }
 
-// fields is the fixed table of filterable fields: identifiers in SQL come only from here.
-var fields = []Field{
-	{"id", "id", KindString},
-	{"timestamp", "timestamp", KindTime},
-	{"message", "message", KindString},
-	{"labels", "labels", KindMap},
-	{"event.ingested", "ingested", KindTime},
-	{"event.module", "source_type", KindString},
-	{"event.category", "category", KindString},
-	{"event.action", "action", KindString},
-	{"event.outcome", "outcome", KindString},
-	{"event.severity", "severity", KindInt},
-	{"event.cross_zone", "cross_zone", KindBool},
-	{"event.original", "raw", KindString},
-	{"observer.hostname", "observer_host", KindString},
-	{"observer.ip", "observer_ip", KindIP},
-	{"observer.zone", "observer_zone", KindString},
-	{"source.ip", "source_ip", KindIP},
-	{"source.port", "source_port", KindInt},
-	{"source.zone", "source_zone", KindString},
-	{"source.host", "source_host", KindString},
-	{"source.bytes", "bytes_out", KindInt},
-	{"destination.ip", "destination_ip", KindIP},
-	{"destination.port", "destination_port", KindInt},
-	{"destination.zone", "destination_zone", KindString},
-	{"destination.host", "destination_host", KindString},
-	{"destination.bytes", "bytes_in", KindInt},
-	{"network.transport", "transport", KindString},
-	{"network.protocol", "app_protocol", KindString},
-	{"user.name", "user_name", KindString},
-	{"url.original", "url_original", KindString},
-	{"url.domain", "url_domain", KindString},
-	{"url.category", "url_category", KindString},
-	{"http.method", "http_method", KindString},
-	{"http.status", "http_status", KindInt},
-	{"http.user_agent", "user_agent", KindString},
-	{"process.name", "process_name", KindString},
-	{"log.listener", "listener", KindString},
-	{"log.facility", "facility", KindInt},
-	{"log.parse_status", "parse_status", KindString},
-	{"log.parse_error", "parse_error", KindString},
-}
+// fields is the fixed table of filterable fields, internal/event's field table with the kinds the
+// compiler works in: identifiers in SQL come only from here.
+var fields = func() []Field {
+	var out []Field
+	for _, f := range event.Fields() {
+		out = append(out, Field{Path: f.Path, Column: f.Column, Kind: kindOf(f.Kind)})
+	}
+	return out
+}()
 
-// groups are the event paths that hold fields (source, destination …), not values.
-var groups = []string{"event", "observer", "source", "destination", "network", "user", "url", "http", "process", "log"}
+func kindOf(k event.Kind) Kind {
+	switch k {
+	case event.KindString:
+		return KindString
+	case event.KindUint:
+		return KindInt
+	case event.KindBool:
+		return KindBool
+	case event.KindIP:
+		return KindIP
+	case event.KindTime:
+		return KindTime
+	case event.KindMap:
+		return KindMap
+	}
+	return KindInvalid
+}
 
 // Fields returns the filterable fields, in a stable order.
 func Fields() []Field { return slices.Clone(fields) }
@@ -135,7 +120,7 @@ func unknownField(path string) string {
 	return msg
 }
 
-func isGroup(name string) bool { return slices.Contains(groups, name) }
+func isGroup(name string) bool { return event.IsGroup(name) }
 
 func groupFields(group string) []string {
 	var out []string

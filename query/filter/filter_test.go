@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/zonewatch/zonewatch/query/filter"
 	"github.com/zonewatch/zonewatch/query/internal/testdb"
@@ -225,6 +228,45 @@ func TestMacros(t *testing.T) {
 		_, err := filter.Compile(src, filter.Options{Macros: macros})
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Compile(%q) = %v, want %q", src, err, want)
+		}
+	}
+}
+
+// TestFieldColumnsMatchTheEventsTable checks the field table (internal/event's, through Fields)
+// against the events table the migrations make: every column exists with a type of the field's kind.
+func TestFieldColumnsMatchTheEventsTable(t *testing.T) {
+	conn, db := testdb.New(t)
+	rows, err := conn.Query(t.Context(), "SELECT name, type FROM system.columns WHERE database = {db:String} AND table = 'events'", clickhouse.Named("db", db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]string{}
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			t.Fatal(err)
+		}
+		types[name] = typ
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[filter.Kind]*regexp.Regexp{
+		filter.KindString: regexp.MustCompile(`^(LowCardinality\()?String\)?$`),
+		filter.KindInt:    regexp.MustCompile(`^UInt(8|16|32|64)$`),
+		filter.KindBool:   regexp.MustCompile(`^Bool$`),
+		filter.KindIP:     regexp.MustCompile(`^IPv6$`),
+		filter.KindTime:   regexp.MustCompile(`^DateTime64\(3, 'UTC'\)$`),
+		filter.KindMap:    regexp.MustCompile(`^Map\(`),
+	}
+	for _, f := range filter.Fields() {
+		typ, ok := types[f.Column]
+		if !ok {
+			t.Errorf("%s: column %s is not in the events table", f.Path, f.Column)
+			continue
+		}
+		if re := want[f.Kind]; re == nil || !re.MatchString(typ) {
+			t.Errorf("%s: column %s is %s, not a %s", f.Path, f.Column, typ, f.Kind)
 		}
 	}
 }
