@@ -27,6 +27,9 @@ type Options struct {
 	MaxGroups int
 	// MaxEventIDs bounds the event ids an alert carries (the latest ones). Default 20.
 	MaxEventIDs int
+	// Partition, when it splits, makes this engine evaluate only its share of the group keys (see
+	// Partition); its window state, suppression and absence watches are that share's alone.
+	Partition Partition
 }
 
 // Stats are the engine's counters since it was made.
@@ -79,6 +82,9 @@ func NewEngine(opts Options) (*Engine, error) {
 	if opts.MaxEventIDs <= 0 {
 		opts.MaxEventIDs = 20
 	}
+	if err := opts.Partition.Validate(); err != nil {
+		return nil, err
+	}
 	e := &Engine{opts: opts, state: map[string]*ruleState{}, lastLog: map[string]time.Time{}}
 	e.setRules(opts.Rules)
 	return e, nil
@@ -116,6 +122,9 @@ func (e *Engine) setRules(rs *RuleSet) {
 		st := newRuleState(r.sig)
 		if r.Absence != nil && r.Absence.Sources != "" {
 			for _, key := range rs.Lists[r.Absence.Sources].Items() {
+				if !e.opts.Partition.ownsKey(r.ID, key) {
+					continue // another rule process watches this source
+				}
 				st.absent[key] = &absentEntry{LastSeen: now}
 			}
 		}
@@ -169,8 +178,12 @@ func (e *Engine) Eval(ev *event.Event) []Alert {
 		e.epoch = 1
 	}
 	var out []Alert
+	part := e.opts.Partition.Active()
 	for _, bucket := range e.rules.index.candidates(ev) {
 		for _, r := range bucket {
+			if part && !e.opts.Partition.owns(r.ID, r.part, ev) {
+				continue // another rule process owns this rule's key of the event
+			}
 			e.stats.Evaluated++
 			ok, err := r.cond.matches(e, ev)
 			if err != nil {

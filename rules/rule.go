@@ -44,8 +44,9 @@ type Rule struct {
 	Pos         Pos
 
 	cond *compiled
-	seq  int    // position in the RuleSet, for a stable alert order
-	sig  string // what window state depends on; state survives a reload only when it is unchanged
+	seq  int     // position in the RuleSet, for a stable alert order
+	sig  string  // what window state depends on; state survives a reload only when it is unchanged
+	part partKey // what the rule is partitioned on between rule processes (see Partition)
 }
 
 // Exception is an allowlist expression: an event that matches it raises no alert, whatever the

@@ -197,6 +197,7 @@ func compileRule(pf *parsedFile, i int, spec ruleSpec, rs *RuleSet, d *diags) *R
 		return nil
 	}
 	r.sig = signature(r)
+	r.part = partKeyOf(r)
 	return r
 }
 
