@@ -27,6 +27,9 @@ type ConnOptions struct {
 	ReadTimeout time.Duration
 	// MaxOpenConns caps the pool; default 10.
 	MaxOpenConns int
+	// Settings are ClickHouse settings sent with every query of the connection, e.g.
+	// ClusterSettings for a cluster layout.
+	Settings map[string]any
 }
 
 // Open connects with the native protocol and LZ4 compression, and pings before it returns so a
@@ -72,6 +75,9 @@ func (o ConnOptions) driverOptions() *ch.Options {
 		// The driver's idle default (5) above a smaller MaxOpenConns would be meaningless.
 		MaxIdleConns: min(5, o.MaxOpenConns),
 		Compression:  &ch.Compression{Method: ch.CompressionLZ4},
+	}
+	if len(o.Settings) > 0 {
+		opts.Settings = ch.Settings(o.Settings)
 	}
 	opts.ClientInfo.Products = append(opts.ClientInfo.Products, struct{ Name, Version string }{Name: "zonewatch"})
 	return opts

@@ -33,6 +33,9 @@ const LibEnv = "ZONEWATCH_CHDB_LIB"
 // logFileName is the file in the data directory that receives the child's stdout and stderr.
 const logFileName = "zonewatch-clickhouse.log"
 
+// configFileName is the file in the data directory that holds EmbeddedOptions.ConfigXML.
+const configFileName = "zonewatch-clickhouse.xml"
+
 var (
 	// ErrLibraryMissing reports that libchdb.so is not where it was looked for.
 	ErrLibraryMissing = errors.New("embedded ClickHouse library (libchdb.so) not found")
@@ -61,6 +64,11 @@ type EmbeddedOptions struct {
 	StartTimeout time.Duration
 	// StopTimeout is how long Stop waits after SIGTERM before SIGKILL; default 10s.
 	StopTimeout time.Duration
+	// ConfigXML is extra server configuration, the elements inside <clickhouse>…</clickhouse>, e.g.
+	// remote_servers and macros for a cluster (see ClusterConfigXML). It is written to
+	// zonewatch-clickhouse.xml in DataDir and passed as --config-file; ports, listen host and path
+	// given above still win. Empty: no configuration file.
+	ConfigXML string
 }
 
 // Embedded is a running embedded ClickHouse server (a supervised child process).
@@ -126,6 +134,9 @@ func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error)
 		doneCh: make(chan struct{}),
 	}
 	rotateLog(e.logPath)
+	if err := e.writeConfig(); err != nil {
+		return nil, err
+	}
 	c, err := e.startFirst(ctx)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -35,14 +36,33 @@ const serveQuery = "SYSTEM START LISTEN TCP; SYSTEM START LISTEN HTTP; " +
 	"SELECT sleepEachRow(1) FROM numbers(100000000) SETTINGS max_block_size=1, max_execution_time=0 FORMAT Null"
 
 func (e *Embedded) childArgs() []string {
-	return []string{
-		"--path=" + e.opts.DataDir,
-		"--tcp_port=" + strconv.Itoa(e.opts.TCPPort),
-		"--http_port=" + strconv.Itoa(e.opts.HTTPPort),
-		"--listen_host=" + e.opts.ListenHost,
-		"--query_id=" + serveQueryID,
-		"--query=" + serveQuery,
+	var args []string
+	if e.opts.ConfigXML != "" {
+		args = append(args, "--config-file="+e.configPath())
 	}
+	return append(args,
+		"--path="+e.opts.DataDir,
+		"--tcp_port="+strconv.Itoa(e.opts.TCPPort),
+		"--http_port="+strconv.Itoa(e.opts.HTTPPort),
+		"--listen_host="+e.opts.ListenHost,
+		"--query_id="+serveQueryID,
+		"--query="+serveQuery,
+	)
+}
+
+// configPath is where ConfigXML is written for the child.
+func (e *Embedded) configPath() string { return filepath.Join(e.opts.DataDir, configFileName) }
+
+// writeConfig writes ConfigXML (when set) for the child's --config-file.
+func (e *Embedded) writeConfig() error {
+	if e.opts.ConfigXML == "" {
+		return nil
+	}
+	body := "<clickhouse>\n" + e.opts.ConfigXML + "\n</clickhouse>\n"
+	if err := os.WriteFile(e.configPath(), []byte(body), 0o640); err != nil {
+		return fmt.Errorf("clickhouse: start embedded server: write its configuration file: %w", err)
+	}
+	return nil
 }
 
 // startChild spawns a child and waits until it answers /ping; on failure the child is gone

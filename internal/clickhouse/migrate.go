@@ -39,6 +39,10 @@ type MigrateOptions struct {
 	Logger *slog.Logger
 	// FS replaces the embedded migrations (tests); it holds NNNN_name.sql files at its root.
 	FS fs.FS
+	// Cluster lays the schema out for a cluster (local tables and Distributed ones, see
+	// cluster.go) on the node conn is connected to; nil: a single server. MigrateNodes runs
+	// Migrate on every node of a cluster.
+	Cluster *Cluster
 }
 
 // Migration is one parsed migration file.
@@ -69,11 +73,27 @@ func Migrate(ctx context.Context, conn driver.Conn, opts MigrateOptions) (applie
 	if !identifier.MatchString(opts.Database) {
 		return nil, fmt.Errorf("clickhouse: migrate: database name %q is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*)", opts.Database)
 	}
+	cluster, err := opts.Cluster.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	migs, err := LoadMigrations(opts.FS)
 	if err != nil {
 		return nil, err
 	}
+	plan, err := Plan(migs, opts.Database, cluster)
+	if err != nil {
+		return nil, err
+	}
+	if cluster != nil {
+		if err := checkCluster(ctx, conn, cluster.Name); err != nil {
+			return nil, err
+		}
+	}
 	if err := ensureMigrationTable(ctx, conn, opts.Database); err != nil {
+		return nil, err
+	}
+	if err := checkLayout(ctx, conn, opts.Database, cluster, plan.sharded); err != nil {
 		return nil, err
 	}
 	done, err := appliedMigrations(ctx, conn, opts.Database)
@@ -83,11 +103,11 @@ func Migrate(ctx context.Context, conn driver.Conn, opts MigrateOptions) (applie
 	if err := checkApplied(migs, done, opts.Logger); err != nil {
 		return nil, err
 	}
-	for _, m := range migs {
+	for _, m := range plan.Migrations {
 		if _, ok := done[m.Version]; ok {
 			continue
 		}
-		if err := applyMigration(ctx, conn, opts.Database, m); err != nil {
+		if err := applyMigration(ctx, conn, opts.Database, m, plan); err != nil {
 			return applied, err
 		}
 		opts.Logger.Info("applied ClickHouse migration", "database", opts.Database, "migration", m.Name)
@@ -172,6 +192,55 @@ func (m Migration) Statements(database string) ([]string, error) {
 		return nil, fmt.Errorf("clickhouse: migration %s: template: %w", m.Name, err)
 	}
 	return splitStatements(buf.String()), nil
+}
+
+// PlannedMigration is a migration with the statements Migrate runs for it on one node.
+type PlannedMigration struct {
+	Migration
+	Statements []string
+}
+
+// MigrationPlan is what Migrate runs on one node: every migration's statements, for a single
+// server or rewritten for the cluster layout.
+type MigrationPlan struct {
+	Migrations []PlannedMigration
+	// sharded names the tables the cluster layout splits into <name>_local and a Distributed
+	// <name>; for a single server it is used to check that the database was not laid out for one.
+	sharded map[string]bool
+	cluster bool
+}
+
+// Plan renders migs for database db, for a single server (cluster nil) or laid out for cluster.
+func Plan(migs []Migration, db string, cluster *Cluster) (*MigrationPlan, error) {
+	sharded, err := shardedTables(migs)
+	if err != nil {
+		return nil, err
+	}
+	plan := &MigrationPlan{sharded: sharded, cluster: cluster != nil}
+	if cluster != nil {
+		if cluster, err = cluster.withDefaults(); err != nil {
+			return nil, err
+		}
+	}
+	for _, m := range migs {
+		stmts, err := m.Statements(db)
+		if err != nil {
+			return nil, err
+		}
+		if cluster != nil {
+			var laid []string
+			for _, s := range stmts {
+				out, err := cluster.clusterStatements(m, db, s, sharded)
+				if err != nil {
+					return nil, err
+				}
+				laid = append(laid, out...)
+			}
+			stmts = laid
+		}
+		plan.Migrations = append(plan.Migrations, PlannedMigration{Migration: m, Statements: stmts})
+	}
+	return plan, nil
 }
 
 // splitStatements cuts at lines ending in ";" and drops pieces holding only comments.
@@ -267,18 +336,20 @@ func checkApplied(migs []Migration, done map[uint32]appliedMigration, logger *sl
 
 func short(sum string) string { return sum[:min(12, len(sum))] }
 
-func applyMigration(ctx context.Context, conn driver.Conn, db string, m Migration) error {
-	stmts, err := m.Statements(db)
-	if err != nil {
-		return err
-	}
+func applyMigration(ctx context.Context, conn driver.Conn, db string, m PlannedMigration, plan *MigrationPlan) error {
+	stmts := m.Statements
 	for i, s := range stmts {
 		if err := conn.Exec(ctx, s); err != nil {
 			return fmt.Errorf("clickhouse: migration %s, statement %d of %d, failed: %w (fix the file if unreleased, then run again; statements are idempotent)",
 				m.Name, i+1, len(stmts), err)
 		}
 	}
-	err = conn.Exec(ctx, "INSERT INTO "+db+".schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
+	if plan.cluster {
+		if err := syncDistributed(ctx, conn, db, plan.sharded); err != nil {
+			return fmt.Errorf("clickhouse: migration %s: %w", m.Name, err)
+		}
+	}
+	err := conn.Exec(ctx, "INSERT INTO "+db+".schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
 		m.Version, m.Name, m.Checksum, time.Now().UTC())
 	if err != nil {
 		return fmt.Errorf("clickhouse: migration %s ran but recording it in %s.schema_migrations failed: %w", m.Name, db, err)
