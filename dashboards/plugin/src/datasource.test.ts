@@ -1,0 +1,129 @@
+import { AdHocVariableFilter } from '@grafana/data';
+
+import { splitLiterals } from './interpolate';
+import { newDataSource } from './testutil';
+import { ZonewatchQuery } from './types';
+
+const vars = {
+  zone: 'lgwan',
+  zones: ['lgwan', 'internet'],
+  port: '445',
+  evil: 'x" || true || "',
+  quote: "it's",
+  dom: 'example.lg.jp',
+  hosts: ['fs01', 'fs02'],
+  field: 'source.zone',
+};
+
+describe('applyTemplateVariables', () => {
+  const ds = newDataSource(vars);
+  const apply = (filter: string, filters?: AdHocVariableFilter[]) =>
+    ds.applyTemplateVariables({ refId: 'A', queryType: 'events', filter }, {}, filters).filter;
+
+  test.each([
+    ['single value becomes a string literal', 'source.zone == $zone', 'source.zone == "lgwan"'],
+    ['braced form too', 'source.zone == ${zone}', 'source.zone == "lgwan"'],
+    ['multi-value becomes a list', 'source.zone in $zones', 'source.zone in ["lgwan", "internet"]'],
+    ['a number stays a number', 'destination.port == $port', 'destination.port == 445'],
+    ['quotes in a value cannot end the literal', 'user.name == $evil', 'user.name == "x\\" || true || \\""'],
+    ['inside double quotes: escaped, not quoted again', 'url.domain endsWith "$dom"', 'url.domain endsWith "example.lg.jp"'],
+    ['inside double quotes: a quote is escaped', 'user.name == "$evil"', 'user.name == "x\\" || true || \\""'],
+    ['inside single quotes: a single quote is escaped', "user.name == '$quote'", "user.name == 'it\\'s'"],
+    ['multi-value inside quotes joins with |', 'host.name matches "^($hosts)$"', 'host.name matches "^(fs01|fs02)$"'],
+    ['a $ inside a literal that names no variable stays', 'url.path == "/$unknown"', 'url.path == "/$unknown"'],
+    ['an unknown variable stays as written', 'source.zone == $nope', 'source.zone == $nope'],
+    ['several variables, literals and code mixed', 'source.zone == $zone && url.domain == "$dom" && destination.port == $port', 'source.zone == "lgwan" && url.domain == "example.lg.jp" && destination.port == 445'],
+    ['an empty filter stays empty', '', ''],
+  ])('%s', (_name, filter, want) => {
+    expect(apply(filter)).toBe(want);
+  });
+
+  test('group by and field take the plain value', () => {
+    const q: ZonewatchQuery = { refId: 'A', queryType: 'topn', groupBy: '$field', field: '${field}', severity: '' };
+    const out = ds.applyTemplateVariables(q, {});
+    expect(out.groupBy).toBe('source.zone');
+    expect(out.field).toBe('source.zone');
+    expect(out.queryType).toBe('topn');
+    expect(out.refId).toBe('A');
+  });
+
+  test.each<[string, string, AdHocVariableFilter[], string]>([
+    ['ANDed to the filter', 'event.outcome == "failure"', [{ key: 'source.zone', operator: '=', value: 'lgwan' }], '(event.outcome == "failure") && source.zone == "lgwan"'],
+    ['alone when there is no filter', '', [{ key: 'destination.port', operator: '!=', value: '53' }], 'destination.port != 53'],
+    ['regex operators', '', [{ key: 'host.name', operator: '=~', value: '^fs' }, { key: 'user.name', operator: '!~', value: 'svc_"x' }], 'host.name matches "^fs" && not (user.name matches "svc_\\"x")'],
+    ['one of several values', '', [{ key: 'source.zone', operator: '=|', value: 'lgwan', values: ['lgwan', 'internet'] }], 'source.zone in ["lgwan", "internet"]'],
+    ['a value with quotes stays a literal', '', [{ key: 'user.name', operator: '=', value: 'a" || true || "' }], 'user.name == "a\\" || true || \\""'],
+  ])('ad hoc filters: %s', (_name, filter, filters, want) => {
+    expect(apply(filter, filters)).toBe(want);
+  });
+
+  test.each<[string, AdHocVariableFilter, RegExp]>([
+    ['a key that is not a field name', { key: 'x) || (true', operator: '=', value: '1' }, /not a field name/],
+    ['a comparison with a non-number', { key: 'destination.port', operator: '>', value: 'abc' }, /must be a number/],
+    ['an unknown operator', { key: 'source.zone', operator: '<>', value: 'x' }, /not supported/],
+  ])('ad hoc filters: %s is refused', (_name, f, msg) => {
+    expect(() => apply('', [f])).toThrow(msg);
+  });
+
+  test('variable queries get no ad hoc filters', () => {
+    const out = ds.applyTemplateVariables({ refId: 'A', queryType: 'variable', variable: 'hosts', filter: '' }, {}, [
+      { key: 'source.zone', operator: '=', value: 'lgwan' },
+    ]);
+    expect(out.filter).toBe('');
+  });
+});
+
+describe('splitLiterals', () => {
+  test('escaped quotes and backquoted raw strings', () => {
+    expect(splitLiterals('a == "x\\"y" && b == `c\\` && d').map((s) => [s.text, s.quote])).toEqual([
+      ['a == ', ''],
+      ['"x\\"y"', '"'],
+      [' && b == ', ''],
+      ['`c\\`', '`'],
+      [' && d', ''],
+    ]);
+  });
+
+  test('an unterminated literal runs to the end', () => {
+    expect(splitLiterals('a == "open')).toEqual([
+      { text: 'a == ', quote: '' },
+      { text: '"open', quote: '"' },
+    ]);
+  });
+});
+
+describe('resources', () => {
+  // The backend is a separate process (Go, tested in pkg/plugin); here only the calls the frontend makes
+  // are checked, so DataSourceWithBackend's resource methods are stubbed.
+  test('validateFilter posts the filter to the validate resource', async () => {
+    const ds = newDataSource();
+    const post = jest.spyOn(ds, 'postResource').mockResolvedValue({ valid: true });
+    await expect(ds.validateFilter('source.zone == "lgwan"')).resolves.toEqual({ valid: true });
+    expect(post).toHaveBeenCalledWith('validate', { filter: 'source.zone == "lgwan"' });
+  });
+
+  test('ad hoc tag values come from the variables resource for known keys only', async () => {
+    const ds = newDataSource();
+    const get = jest.spyOn(ds, 'getResource').mockResolvedValue(['mynumber', 'lgwan', 'internet']);
+    await expect(ds.getTagValues({ key: 'destination.zone' })).resolves.toEqual([
+      { text: 'mynumber', value: 'mynumber' },
+      { text: 'lgwan', value: 'lgwan' },
+      { text: 'internet', value: 'internet' },
+    ]);
+    expect(get).toHaveBeenCalledWith('variables', { name: 'zones' });
+    await expect(ds.getTagValues({ key: 'url.path' })).resolves.toEqual([]);
+    expect(get).toHaveBeenCalledTimes(1);
+  });
+
+  test('ad hoc tag keys are the fields resource', async () => {
+    const ds = newDataSource();
+    jest.spyOn(ds, 'getResource').mockResolvedValue([
+      { name: 'source.zone', type: 'string' },
+      { name: 'destination.port', type: 'number' },
+    ]);
+    await expect(ds.getTagKeys()).resolves.toEqual([
+      { text: 'source.zone', value: 'source.zone' },
+      { text: 'destination.port', value: 'destination.port' },
+    ]);
+  });
+});
