@@ -83,15 +83,13 @@ func openNATS(ctx context.Context, cfg *config.Config, log *slog.Logger, name st
 		urls = []string{srv.ClientURL()}
 		log.Info("embedded NATS JetStream ready", "url", srv.ClientURL(), "data", cfg.NATS.Embedded.DataDir)
 	}
-	var tlsCfg *tls.Config
-	if cfg.NATS.TLS.Enabled() {
-		if tlsCfg, err = natsbus.TLSConfig(cfg.NATS.TLS.CA, cfg.NATS.TLS.Cert, cfg.NATS.TLS.Key, cfg.NATS.TLS.InsecureSkipVerify); err != nil {
-			stop()
-			return nil, nil, func() {}, fmt.Errorf("nats.tls: %w", err)
-		}
+	co, so, err := natsbus.FromConfig(cfg.NATS, name)
+	if err != nil {
+		stop()
+		return nil, nil, func() {}, err
 	}
-	nc, err = natsbus.Connect(natsbus.ConnOptions{URLs: urls, Name: name, CredentialsFile: cfg.NATS.CredentialsFile,
-		User: cfg.NATS.User, Password: cfg.NATS.Password, Token: cfg.NATS.Token, TLS: tlsCfg, Logger: log})
+	co.URLs, co.Logger, so.Logger = urls, log, log
+	nc, err = natsbus.Connect(co)
 	if err != nil {
 		stop()
 		return nil, nil, func() {}, err
@@ -100,8 +98,7 @@ func openNATS(ctx context.Context, cfg *config.Config, log *slog.Logger, name st
 	// nats.go stalls each async publish for 200 ms.
 	js, err = jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4*pipeline.DefaultMaxInFlight), jetstream.WithPublishAsyncTimeout(30*time.Second))
 	if err == nil {
-		err = natsbus.EnsureStreams(ctx, js, natsbus.StreamOptions{MaxBytes: cfg.NATS.Stream.MaxBytes,
-			MaxAge: cfg.NATS.Stream.MaxAge.Duration, Replicas: cfg.NATS.Stream.Replicas})
+		err = natsbus.EnsureStreams(ctx, js, so)
 	}
 	if err != nil {
 		nc.Close()

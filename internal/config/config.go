@@ -85,8 +85,12 @@ func (t TLS) Enabled() bool { return t.CA != "" || t.Cert != "" || t.InsecureSki
 
 // NATS is either an embedded server (the default) or an external cluster (URLs set).
 type NATS struct {
-	URLs            []string     `yaml:"urls"`
+	// URLs of an external NATS server or cluster (nats:// or tls://); list several nodes of a cluster so
+	// that a process can start while one of them is down.
+	URLs []string `yaml:"urls"`
+	// One way to authenticate: a .creds file (JWT + nkey), an nkey seed file, user and password, or a token.
 	CredentialsFile string       `yaml:"credentials_file"`
+	NkeySeedFile    string       `yaml:"nkey_seed_file"`
 	User            string       `yaml:"user"`
 	Password        string       `yaml:"password"` // or ZONEWATCH_NATS_PASSWORD
 	Token           string       `yaml:"token"`    // or ZONEWATCH_NATS_TOKEN
@@ -105,8 +109,17 @@ type EmbeddedNATS struct {
 // StreamLimits bound the events stream on disk.
 type StreamLimits struct {
 	MaxBytes int64    `yaml:"max_bytes"`
-	MaxAge   Duration `yaml:"max_age"`
-	Replicas int      `yaml:"replicas"`
+	MaxMsgs  int64    `yaml:"max_msgs"`
+	MaxAge   Duration `yaml:"max_age"` // all three streams
+	// Replicas: 1, or 3 on a JetStream cluster (R3: one node may fail without losing or stopping anything).
+	Replicas int `yaml:"replicas"`
+	// Duplicates is the de-duplication window by message id; a retried publish must come within it.
+	Duplicates Duration `yaml:"duplicates"`
+	// Retention is limits (default) or interest; it cannot be changed on an existing stream.
+	Retention string `yaml:"retention"`
+	// AlertsMaxBytes and DeadMaxBytes bound ZW_ALERTS and ZW_DEAD (0: unbounded).
+	AlertsMaxBytes int64 `yaml:"alerts_max_bytes"`
+	DeadMaxBytes   int64 `yaml:"dead_max_bytes"`
 }
 
 // ClickHouse is either the embedded engine (the default) or an external server (Addr set).

@@ -38,7 +38,7 @@ func Default() *Config {
 		},
 		NATS: NATS{
 			Embedded: EmbeddedNATS{DataDir: "data/nats", Listen: DefaultNATSAddr},
-			Stream:   StreamLimits{MaxBytes: 8 << 30, MaxAge: D(7 * 24 * time.Hour), Replicas: 1},
+			Stream:   StreamLimits{MaxBytes: 8 << 30, MaxAge: D(7 * 24 * time.Hour), Replicas: 1, Duplicates: D(2 * time.Minute), Retention: "limits"},
 			AckWait:  D(30 * time.Second),
 		},
 		ClickHouse: ClickHouse{

@@ -71,6 +71,9 @@ func (c *Config) Validate() error {
 	if c.EmbeddedNATS() && c.NATS.Embedded.DataDir == "" {
 		return &Error{Key: "nats.embedded.data_dir", Problem: "missing: the embedded NATS server needs a directory for JetStream"}
 	}
+	if err := c.validateNATS(); err != nil {
+		return err
+	}
 	if c.ClickHouse.Database == "" {
 		return &Error{Key: "clickhouse.database", Problem: "missing"}
 	}

@@ -14,13 +14,16 @@ import (
 
 // ConnOptions say how to reach NATS.
 type ConnOptions struct {
-	URLs            []string
-	Name            string // client name, shown in the server's connection list
+	URLs []string
+	Name string // client name, shown in the server's connection list
+	// CredentialsFile is a decentralised-auth .creds file (user JWT and nkey seed).
 	CredentialsFile string
-	User, Password  string
-	Token           string
-	TLS             *tls.Config
-	Logger          *slog.Logger
+	// NkeySeedFile holds a user's nkey seed (SU…), for servers that list nkey users without JWTs.
+	NkeySeedFile   string
+	User, Password string
+	Token          string
+	TLS            *tls.Config
+	Logger         *slog.Logger
 }
 
 // Connect opens a connection that reconnects forever: a NATS outage must slow zonewatch down, not stop it.
@@ -39,6 +42,13 @@ func Connect(opts ConnOptions) (*nats.Conn, error) {
 	}
 	if opts.CredentialsFile != "" {
 		no = append(no, nats.UserCredentials(opts.CredentialsFile))
+	}
+	if opts.NkeySeedFile != "" {
+		o, err := nats.NkeyOptionFromSeed(opts.NkeySeedFile)
+		if err != nil {
+			return nil, fmt.Errorf("NATS nkey seed file %s: %w", opts.NkeySeedFile, err)
+		}
+		no = append(no, o)
 	}
 	if opts.User != "" {
 		no = append(no, nats.UserInfo(opts.User, opts.Password))
