@@ -82,7 +82,7 @@ func (l *Loader) Load(ctx context.Context, dir string) (*RuleSet, error) {
 // Watch loads dir, calls onChange with the rule set, then watches the directory (and the directories
 // of list files) and reloads on changes and on the Reload channel, calling onChange with each new rule
 // set. A rule set that does not load is refused and reported; the previous one stays in force. Watch
-// returns when ctx is done (nil), or at once when the first load fails.
+// returns when ctx is done (nil), or at once when the first load fails and no earlier Load succeeded.
 func (l *Loader) Watch(ctx context.Context, dir string, onChange func(*RuleSet)) error {
 	// Watch first, so that a change made while the first set loads is not missed.
 	w, err := fsnotify.NewWatcher()
@@ -113,12 +113,6 @@ func (l *Loader) Watch(ctx context.Context, dir string, onChange func(*RuleSet))
 		}
 	}
 	watch(nil)
-	rs, err := l.Load(ctx, dir)
-	if err != nil {
-		return fmt.Errorf("rules in %s do not load; nothing to run:\n%w", dir, err)
-	}
-	watch(rs)
-	onChange(rs)
 	var timer *time.Timer
 	var fire <-chan time.Time
 	reload := func(why string) {
@@ -133,6 +127,19 @@ func (l *Loader) Watch(ctx context.Context, dir string, onChange func(*RuleSet))
 		l.opts.Logger.Info("rules reloaded", "dir", dir, "trigger", why, "rules", len(next.Rules), "warnings", len(next.Warnings))
 		watch(next)
 		onChange(next)
+	}
+	if l.Current() == nil {
+		rs, err := l.Load(ctx, dir)
+		if err != nil {
+			return fmt.Errorf("rules in %s do not load; nothing to run:\n%w", dir, err)
+		}
+		watch(rs)
+		onChange(rs)
+	} else {
+		// Loaded before (Load): a set broken since then is refused like any reload, and the one in
+		// force keeps running until the files are fixed.
+		watch(l.Current())
+		reload("start of watch")
 	}
 	for {
 		select {

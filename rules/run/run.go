@@ -1,11 +1,27 @@
 // Package run runs the rule engine as a pipeline stage: a durable JetStream consumer of the events
 // stream evaluates every event, and each alert goes to the subject zw.alerts.<severity> (with its id as
-// the message id) and to ClickHouse's alerts table. Events are acknowledged only after their alerts are
-// stored, so a crash replays them; alert ids are derived from rule, group and first event, so a replay
-// raises the same ids and the alerts table (a ReplacingMergeTree on id) keeps one row each.
+// the message id), to ClickHouse's alerts table, and then to the notifiers. Events are acknowledged only
+// after their alerts are stored, so a crash replays them; alert ids are derived from rule, group and
+// first event, so a replay raises the same ids and the alerts table (a ReplacingMergeTree on id) keeps
+// one row each.
 //
 // Window state is saved to a file on stop and every minute, and restored at start: a crash loses at most
 // the last minute of window state (alerts whose events straddle the crash may be missed, never doubled).
+//
+// With a rules directory the stage reloads it when its files change or on a signal (SIGHUP); a rule set
+// that does not load is refused (logged with its lint messages, counted in
+// zonewatch_rules_reload_failures_total) and the previous set keeps running; unchanged rules keep their
+// windows.
+//
+// Scaling out: N rule processes, each with Options.Partition {Index, Count}, each read the whole stream
+// through a durable consumer of its own (rules-<index>-of-<count>) and evaluate only the group keys they
+// own (see rules.Partition). Every process decodes every event, but each condition runs in one process
+// only, and a windowed rule sees every event of a key in exactly one process. The other way, partitioned
+// subjects through NATS subject mapping, splits the stream itself but on one key for all rules, while the
+// rules group by different fields (source.ip, user.name, observer.hostname …): it would need a second hop
+// that republishes each match on its rule's key. Changing Count starts new consumers, which read the
+// stream from its start (raising the same alert ids again, kept once by the alerts table), and new
+// window-state files.
 package run
 
 import (
@@ -27,13 +43,31 @@ import (
 	"github.com/zonewatch/zonewatch/rules"
 )
 
+// Notifier receives the alerts once they are stored. It must not block evaluation: queue and return.
+type Notifier interface {
+	Notify(alerts []rules.Alert)
+}
+
 // Options configure a Runner.
 type Options struct {
 	JS       jetstream.JetStream
 	CH       driver.Conn
 	Database string
-	Engine   *rules.Engine
-	// Durable is the consumer's name.
+	// Engine evaluates the events. When nil, New loads RulesDir and makes one with Partition.
+	Engine *rules.Engine
+	// RulesDir, when set, is watched: the rules are reloaded when its files change and on Reload.
+	RulesDir string
+	// Load is how RulesDir is loaded (zones, hosts, calendars).
+	Load rules.LoadOptions
+	// Reload triggers a reload when it receives (SIGHUP).
+	Reload <-chan os.Signal
+	// Debounce is how long file changes must settle before a reload; default 300ms.
+	Debounce time.Duration
+	// Partition is this process's share of the group keys when rules run in several processes.
+	Partition rules.Partition
+	// Notifier, when set, gets every stored alert.
+	Notifier Notifier
+	// Durable is the consumer's name; default "rules", or "rules-<index>-of-<count>" when partitioned.
 	Durable string
 	// StateFile keeps the engine's window state across restarts; "" keeps none.
 	StateFile    string
@@ -45,17 +79,27 @@ type Options struct {
 
 // Runner is the rules stage.
 type Runner struct {
-	o        Options
-	cons     jetstream.Consumer
-	events   prometheus.Counter
-	alerts   *prometheus.CounterVec
-	failures prometheus.Counter
+	o          Options
+	cons       jetstream.Consumer
+	loader     *rules.Loader
+	events     prometheus.Counter
+	alerts     *prometheus.CounterVec
+	failures   prometheus.Counter
+	reloadFail prometheus.Counter
+	reloadOK   prometheus.Gauge
+	loaded     prometheus.Gauge
 }
 
 // New creates or updates the durable consumer and restores saved window state.
 func New(ctx context.Context, o Options) (*Runner, error) {
+	if err := o.Partition.Validate(); err != nil {
+		return nil, err
+	}
 	if o.Durable == "" {
 		o.Durable = natsbus.ConsumerRules
+		if o.Partition.Active() {
+			o.Durable += "-" + o.Partition.String()
+		}
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = 2000
@@ -70,9 +114,17 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 		events:   prometheus.NewCounter(prometheus.CounterOpts{Name: "zonewatch_rules_events_total", Help: "Events evaluated by the rules."}),
 		alerts:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "zonewatch_rules_alerts_total", Help: "Alerts raised, by rule and severity."}, []string{"rule", "severity"}),
 		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "zonewatch_rules_store_failures_total", Help: "Times alerts could not be stored; the events are retried."}),
+		reloadFail: prometheus.NewCounter(prometheus.CounterOpts{Name: "zonewatch_rules_reload_failures_total",
+			Help: "Rule sets refused on reload (they do not load; the previous set keeps running, the log says why)."}),
+		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{Name: "zonewatch_rules_last_reload_success_timestamp_seconds",
+			Help: "When the rule set in force was loaded (Unix time)."}),
+		loaded: prometheus.NewGauge(prometheus.GaugeOpts{Name: "zonewatch_rules_loaded", Help: "Rules in the set in force."}),
 	}
 	if o.Registerer != nil {
-		o.Registerer.MustRegister(r.events, r.alerts, r.failures)
+		o.Registerer.MustRegister(r.events, r.alerts, r.failures, r.reloadFail, r.reloadOK, r.loaded)
+	}
+	if err := r.loadRules(ctx); err != nil {
+		return nil, err
 	}
 	var err error
 	r.cons, err = o.JS.CreateOrUpdateConsumer(ctx, natsbus.StreamEvents, jetstream.ConsumerConfig{
@@ -86,9 +138,60 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	return r, nil
 }
 
+// loadRules loads RulesDir (when set) and makes the Engine (when not given).
+func (r *Runner) loadRules(ctx context.Context) error {
+	o := &r.o
+	if o.RulesDir != "" {
+		r.loader = rules.NewLoader(rules.LoaderOptions{Load: o.Load, Logger: o.Logger, Reload: o.Reload, Debounce: o.Debounce,
+			OnError: func(error) { r.reloadFail.Inc() }})
+		rs, err := r.loader.Load(ctx, o.RulesDir)
+		if err != nil {
+			return fmt.Errorf("rules in %s do not load:\n%w\n(check them with: zonewatch rules lint %s)", o.RulesDir, err, o.RulesDir)
+		}
+		if o.Engine != nil {
+			o.Engine.SetRules(rs)
+		}
+	}
+	if o.Engine == nil {
+		if r.loader == nil {
+			return errors.New("rules stage: give Options.Engine or Options.RulesDir")
+		}
+		en, err := rules.NewEngine(rules.Options{Rules: r.loader.Current(), Logger: o.Logger, Partition: o.Partition})
+		if err != nil {
+			return err
+		}
+		o.Engine = en
+	}
+	r.loaded.Set(float64(len(o.Engine.Rules().Rules)))
+	r.reloadOK.SetToCurrentTime()
+	return nil
+}
+
+// Engine is the engine evaluating the events.
+func (r *Runner) Engine() *rules.Engine { return r.o.Engine }
+
+// watch reloads the rules until ctx ends.
+func (r *Runner) watch(ctx context.Context) {
+	if r.loader == nil {
+		return
+	}
+	err := r.loader.Watch(ctx, r.o.RulesDir, func(rs *rules.RuleSet) {
+		r.o.Engine.SetRules(rs)
+		r.loaded.Set(float64(len(rs.Rules)))
+		r.reloadOK.SetToCurrentTime()
+	})
+	if err != nil {
+		r.o.Logger.Error("rules: not watching the rules directory; restart to reload", "dir", r.o.RulesDir, "err", err)
+	}
+}
+
 // Run evaluates until ctx ends, then saves the window state.
 func (r *Runner) Run(ctx context.Context) error {
 	defer r.save()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watching := make(chan struct{})
+	go func() { defer close(watching); r.watch(watchCtx) }()
+	defer func() { stopWatch(); <-watching }()
 	tick := time.NewTicker(r.o.TickInterval)
 	defer tick.Stop()
 	lastSave := time.Now()
@@ -138,6 +241,9 @@ func (r *Runner) store(ctx context.Context, alerts []rules.Alert, msgs []jetstre
 		if err == nil {
 			for _, a := range alerts {
 				r.alerts.WithLabelValues(a.RuleID, a.Severity).Inc()
+			}
+			if r.o.Notifier != nil {
+				r.o.Notifier.Notify(alerts)
 			}
 			break
 		}
