@@ -17,3 +17,12 @@ Object.defineProperty(global, 'matchMedia', {
   }),
 });
 HTMLCanvasElement.prototype.getContext = () => {};
+// @grafana/ui's Select menu watches its options' visibility; jsdom has no layout, so nothing to observe.
+global.IntersectionObserver = class {
+  observe() {}
+  unobserve() {}
+  disconnect() {}
+  takeRecords() {
+    return [];
+  }
+};

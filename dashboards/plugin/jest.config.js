@@ -39,5 +39,7 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: [`node_modules/(?!.*(${esModules.join('|')})/.*)`],
+  // The machine is shared: a render can take seconds when the CPUs are busy.
+  testTimeout: 30000,
   watchPathIgnorePatterns: ['<rootDir>/node_modules', '<rootDir>/dist'],
 };
