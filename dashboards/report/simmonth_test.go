@@ -1,0 +1,284 @@
+package report_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/zonewatch/zonewatch/ingest/parse"
+	"github.com/zonewatch/zonewatch/ingest/pipeline"
+	"github.com/zonewatch/zonewatch/internal/clickhouse"
+	"github.com/zonewatch/zonewatch/internal/config"
+	"github.com/zonewatch/zonewatch/internal/event"
+	"github.com/zonewatch/zonewatch/internal/simulate"
+	"github.com/zonewatch/zonewatch/internal/zone"
+	"github.com/zonewatch/zonewatch/rules"
+)
+
+// simData is a simulated period loaded into ClickHouse the way serve stores it: the simulator's lines
+// parsed and zone-tagged by ingest's normaliser, every event evaluated by the default rule pack, events
+// and alerts inserted into a fully migrated database (so the rollups of 0005 are fed by their views).
+type simData struct {
+	org    *simulate.Org
+	rules  *rules.RuleSet
+	events int
+	alerts []rules.Alert
+	dead   int
+}
+
+// simConfig is the default configuration with the simulated organisation's proxies and sanitisation
+// gateways named, as a deployment would name its own.
+func simConfig(org *simulate.Org) *config.Config {
+	cfg := config.Default()
+	for _, h := range org.Hosts {
+		role := map[string]string{"proxy": "proxy", "gateway": "sanitizer"}[h.Role]
+		if role == "" {
+			continue
+		}
+		addrs := []string{h.Addr().String()}
+		if h.PeerIP != "" {
+			addrs = append(addrs, h.PeerIP)
+		}
+		cfg.Hosts = append(cfg.Hosts, config.HostConfig{Name: h.Name, Role: role, Addresses: addrs})
+	}
+	return cfg
+}
+
+// proxyHosts names the simulated organisation's proxies.
+func proxyHosts(org *simulate.Org) []string {
+	var out []string
+	for _, h := range org.Hosts {
+		if h.Role == "proxy" {
+			out = append(out, h.Name)
+		}
+	}
+	return out
+}
+
+// defaultRulesDir is the repository's default rule pack.
+func defaultRulesDir(tb testing.TB) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "rules", "default")
+}
+
+// migrate applies every migration to db.
+func migrate(tb testing.TB, conn driver.Conn, db string) {
+	tb.Helper()
+	if _, err := clickhouse.Migrate(context.Background(), conn, clickhouse.MigrateOptions{Database: db}); err != nil {
+		tb.Fatalf("migrate %s: %v", db, err)
+	}
+}
+
+// loadSimulated simulates [from, to) at rate lines per second with incidents, and stores it in db.
+func loadSimulated(tb testing.TB, conn driver.Conn, db string, from, to time.Time, rate float64) *simData {
+	tb.Helper()
+	ctx := context.Background()
+	sim, err := simulate.New(simulate.Options{Seed: 9, From: from, To: to, Rate: rate, Incidents: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := simConfig(sim.Org())
+	zones, err := cfg.ZoneMap()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var hosts []zone.Host
+	for _, h := range cfg.Hosts {
+		hosts = append(hosts, zone.Host{Name: h.Name, Role: h.Role})
+	}
+	rs, err := rules.Load(ctx, defaultRulesDir(tb), rules.LoadOptions{Zones: zones, Hosts: hosts})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var clock time.Time
+	// Created is the wall clock of the rules stage: the simulated time, a second after the event.
+	eng, err := rules.NewEngine(rules.Options{Rules: rs, Now: func() time.Time { return clock.Add(time.Second) }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	parsers, err := parse.New(parse.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	norm := pipeline.NewNormaliser(pipeline.NormaliserOptions{Zones: zones, Parsers: parsers, Location: tokyo, Now: func() time.Time { return clock }})
+	s := &loadSink{tb: tb, conn: conn, db: db, sim: sim, norm: norm, eng: eng, clock: &clock, d: &simData{org: sim.Org(), rules: rs}}
+	if err := sim.Run(ctx, s); err != nil {
+		tb.Fatal(err)
+	}
+	s.flush()
+	// The absence rules tick once a minute of simulated time, as serve's ticker would.
+	s.d.alerts = append(s.d.alerts, eng.Tick(to)...)
+	insertAlerts(tb, conn, db, s.d.alerts)
+	return s.d
+}
+
+type loadSink struct {
+	tb       testing.TB
+	conn     driver.Conn
+	db       string
+	sim      *simulate.Simulator
+	norm     *pipeline.Normaliser
+	eng      *rules.Engine
+	clock    *time.Time
+	lastTick time.Time
+	batch    []event.Event
+	n        uint64
+	d        *simData
+}
+
+func (s *loadSink) Send(_ context.Context, l *simulate.Line) error {
+	*s.clock = l.Time.Add(300 * time.Millisecond)
+	if l.Time.Sub(s.lastTick) >= time.Minute {
+		s.d.alerts = append(s.d.alerts, s.eng.Tick(l.Time)...)
+		s.lastTick = l.Time.Truncate(time.Minute)
+	}
+	var e event.Event
+	var err error
+	s.n++
+	if l.Transport == simulate.TransportFile {
+		// A stable id per line, as the file follower's offsets give one.
+		e, err = s.norm.File("proxy-file", l.Format, fmt.Sprintf("sim-%012d", l.Seq), string(l.Wire))
+	} else {
+		var peer netip.Addr
+		if h, ok := s.sim.Org().Host(l.Device); ok {
+			peer = h.Addr()
+		}
+		e, err = s.norm.Syslog("syslog-tcp", peer, l.Wire)
+	}
+	if err != nil {
+		s.d.dead++
+		return nil
+	}
+	s.d.alerts = append(s.d.alerts, s.eng.Eval(&e)...)
+	s.batch = append(s.batch, e)
+	if len(s.batch) >= 50_000 {
+		s.flush()
+	}
+	return nil
+}
+
+func (s *loadSink) Close() error { return nil }
+
+func (s *loadSink) flush() {
+	if len(s.batch) == 0 {
+		return
+	}
+	insertEvents(s.tb, s.conn, s.db, s.batch)
+	s.d.events += len(s.batch)
+	s.batch = s.batch[:0]
+}
+
+const eventColumns = `id, timestamp, ingested, observer_host, observer_ip, observer_zone, listener, source_type, parse_status, parse_error,
+category, action, outcome, severity, facility,
+source_ip, source_port, source_zone, source_host, destination_ip, destination_port, destination_zone, destination_host,
+cross_zone, transport, app_protocol, user_name, url_domain, url_original, http_method, http_status, url_category, user_agent,
+bytes_out, bytes_in, process_name, message, raw, labels`
+
+// insertEvents stores events as the writer does (one batch INSERT).
+func insertEvents(tb testing.TB, conn driver.Conn, db string, events []event.Event) {
+	tb.Helper()
+	ctx := context.Background()
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+db+".events ("+eventColumns+")")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ip := func(a netip.Addr) net.IP {
+		if !a.IsValid() {
+			return net.IPv6zero
+		}
+		b := a.As16()
+		return net.IP(b[:])
+	}
+	for i := range events {
+		e := &events[i]
+		labels := e.Labels
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		if err := b.Append(e.ID, e.Timestamp, e.Meta.Ingested, e.Observer.Hostname, ip(e.Observer.IP), e.Observer.Zone, e.Log.Listener,
+			e.Meta.Module, e.Log.ParseStatus, e.Log.ParseError,
+			e.Meta.Category, e.Meta.Action, e.Meta.Outcome, e.Meta.Severity, e.Log.Facility,
+			ip(e.Source.IP), e.Source.Port, e.Source.Zone, e.Source.Host,
+			ip(e.Destination.IP), e.Destination.Port, e.Destination.Zone, e.Destination.Host,
+			e.Meta.CrossZone, e.Network.Transport, e.Network.Protocol, e.User.Name, e.URL.Domain, e.URL.Original,
+			e.HTTP.Method, e.HTTP.Status, e.URL.Category, e.HTTP.UserAgent,
+			e.Source.Bytes, e.Destination.Bytes, e.Process.Name, e.Message, e.Meta.Original, labels); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// insertAlerts stores alerts as the rules stage (rules/run) does.
+func insertAlerts(tb testing.TB, conn driver.Conn, db string, alerts []rules.Alert) {
+	tb.Helper()
+	if len(alerts) == 0 {
+		return
+	}
+	b, err := conn.PrepareBatch(context.Background(), "INSERT INTO "+db+".alerts (id, rule_id, title_ja, title_en, severity, kind, tags, group_key, `group`, count, distinct_count, event_ids, event_ids_omitted, zones, first_seen, last_seen, suppressed, status, created)")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	nn := func(s []string) []string {
+		if s == nil {
+			return []string{}
+		}
+		return s
+	}
+	for _, a := range alerts {
+		group := a.Group
+		if group == nil {
+			group = map[string]string{}
+		}
+		if err := b.Append(a.ID, a.RuleID, a.Title.Ja, a.Title.En, a.Severity, a.Kind, nn(a.Tags), a.GroupKey, group,
+			uint64(a.Count), uint64(a.Distinct), nn(a.EventIDs), uint64(a.EventIDsOmitted), nn(a.Zones),
+			a.FirstSeen, a.LastSeen, uint64(a.Suppressed), "open", a.Created); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// insertActions plays the SOC's part, deterministically: of the alerts in creation order, every
+// third is acknowledged after (i mod 7 + 1) × 20 minutes and resolved two hours later, every third
+// only acknowledged, and the rest left open.
+func insertActions(tb testing.TB, conn driver.Conn, db string, alerts []rules.Alert) {
+	tb.Helper()
+	b, err := conn.PrepareBatch(context.Background(), "INSERT INTO "+db+".alert_actions (alert_id, action, who, comment, at)")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i, a := range alerts {
+		if err := b.Append(a.ID, "open", "rules", "", a.Created); err != nil {
+			tb.Fatal(err)
+		}
+		ack := a.Created.Add(time.Duration(i%7+1) * 20 * time.Minute)
+		switch i % 3 {
+		case 0:
+			if err := errors.Join(b.Append(a.ID, "acknowledge", "soc.yamada", "確認", ack),
+				b.Append(a.ID, "resolve", "soc.yamada", "対応済み", ack.Add(2*time.Hour))); err != nil {
+				tb.Fatal(err)
+			}
+		case 1:
+			if err := b.Append(a.ID, "acknowledge", "soc.suzuki", "調査中", ack); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	if err := b.Send(); err != nil {
+		tb.Fatal(err)
+	}
+}
