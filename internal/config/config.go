@@ -130,7 +130,32 @@ type ClickHouse struct {
 	Password string             `yaml:"password"` // or ZONEWATCH_CLICKHOUSE_PASSWORD
 	TLS      TLS                `yaml:"tls"`
 	Embedded EmbeddedClickHouse `yaml:"embedded"`
+	// Cluster lays the schema out for a ClickHouse cluster; without a name, a single server.
+	Cluster ClickHouseCluster `yaml:"cluster"`
 }
+
+// ClickHouseCluster is the ClickHouse cluster zonewatch's schema is laid out for: local tables on every
+// node and Distributed tables under the public names (internal/clickhouse, cluster.go).
+type ClickHouseCluster struct {
+	// Name is the cluster in the servers' remote_servers; empty: a single server.
+	Name string `yaml:"name"`
+	// Nodes lists the native host:port of every node (every replica of every shard): migrate applies the
+	// DDL to each in turn. Default: addr.
+	Nodes []string `yaml:"nodes"`
+	// Replicated makes the local tables Replicated*MergeTree (needs Keeper and the {shard} and {replica}
+	// macros on every node); ReplicaPath and ReplicaName override the Keeper path and replica name.
+	Replicated  bool   `yaml:"replicated"`
+	ReplicaPath string `yaml:"replica_path"`
+	ReplicaName string `yaml:"replica_name"`
+	// ShardingKeys overrides the sharding key of a table, e.g. events: cityHash64(observer_host).
+	ShardingKeys map[string]string `yaml:"sharding_keys"`
+	// BackgroundInsert lets the node zonewatch writes to queue the rows of an unreachable shard on its disk
+	// instead of failing the insert (the writer then retries, JetStream keeping the backlog).
+	BackgroundInsert bool `yaml:"background_insert"`
+}
+
+// Clustered reports whether the schema is laid out for a cluster.
+func (c ClickHouse) Clustered() bool { return c.Cluster.Name != "" }
 
 // EmbeddedClickHouse configures the ClickHouse child process.
 type EmbeddedClickHouse struct {

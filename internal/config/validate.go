@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"net"
+	"regexp"
+	"strings"
 	"time"
 )
 
@@ -80,6 +82,9 @@ func (c *Config) Validate() error {
 	if c.EmbeddedClickHouse() && c.ClickHouse.Embedded.DataDir == "" {
 		return &Error{Key: "clickhouse.embedded.data_dir", Problem: "missing: the embedded ClickHouse needs a data directory"}
 	}
+	if err := c.ClickHouse.Cluster.validate(c.ClickHouse.Addr); err != nil {
+		return err
+	}
 	if c.ClickHouse.Embedded.Library == "" {
 		c.ClickHouse.Embedded.Library = DefaultChdbLibrary()
 	}
@@ -101,3 +106,35 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+// validate checks clickhouse.cluster and defaults its nodes to addr.
+func (cl *ClickHouseCluster) validate(addr []string) error {
+	if cl.Name == "" {
+		if len(cl.Nodes) > 0 || cl.Replicated || len(cl.ShardingKeys) > 0 || cl.BackgroundInsert {
+			return &Error{Key: "clickhouse.cluster.name", Problem: "missing: the cluster's name in the servers' remote_servers (other cluster keys are set)"}
+		}
+		return nil
+	}
+	if !plainIdent.MatchString(cl.Name) {
+		return &Error{Key: "clickhouse.cluster.name", Problem: fmt.Sprintf("%q is not a plain identifier (letters, digits, _)", cl.Name)}
+	}
+	if len(addr) == 0 {
+		return &Error{Key: "clickhouse.addr", Problem: "missing: a cluster needs the servers' addresses (the embedded ClickHouse is a single server)"}
+	}
+	if len(cl.Nodes) == 0 {
+		cl.Nodes = addr
+	}
+	for i, n := range cl.Nodes {
+		if _, _, err := net.SplitHostPort(n); err != nil {
+			return &Error{Key: fmt.Sprintf("clickhouse.cluster.nodes[%d]", i), Problem: fmt.Sprintf("%q is not host:port of the native protocol (e.g. ch1:9000)", n)}
+		}
+	}
+	for table, key := range cl.ShardingKeys {
+		if strings.TrimSpace(key) == "" || strings.Contains(key, ";") {
+			return &Error{Key: "clickhouse.cluster.sharding_keys." + table, Problem: fmt.Sprintf("%q is not an expression (want e.g. cityHash64(observer_host))", key)}
+		}
+	}
+	return nil
+}
+
+var plainIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
