@@ -35,37 +35,57 @@ import (
 )
 
 func newServe(g *globals) *cobra.Command {
-	var ready string
+	var ready, role, apiListen string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the pipeline: syslog listeners → NATS JetStream → ClickHouse, with /metrics",
 		Long: `Run the pipeline until SIGINT or SIGTERM. With no nats.urls an embedded NATS JetStream server runs
 inside zonewatch; with no clickhouse.addr the embedded ClickHouse runs as a child process. On SIGTERM the
 listeners close, every message already accepted is flushed to JetStream, and what the writer had not yet
-stored stays there for the next start.`,
+stored stays there for the next start.
+
+--role runs part of the pipeline, so that each part can be scaled and placed on its own: ingest
+(listeners, files → JetStream), writer (JetStream → ClickHouse, retention), rules (detection), api (the
+query API); comma-separated, default all (or $ZONEWATCH_ROLE). Split roles meet on an external NATS
+(nats.urls) and ClickHouse (clickhouse.addr). Every process serves /metrics and /healthz.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(g.config, nil)
 			if err != nil {
 				return err
 			}
-			return serve(cmd.Context(), cfg, g.logger(), ready)
+			roles, err := parseRoles(role)
+			if err != nil {
+				return err
+			}
+			if apiListen != "" {
+				cfg.API.Listen = apiListen
+			}
+			return serveRoles(cmd.Context(), cfg, g.logger(), ready, roles)
 		},
 	}
 	cmd.Flags().StringVar(&ready, "ready-file", "", "write the bound addresses to this file once everything is listening (for scripts and tests)")
+	cmd.Flags().StringVar(&role, "role", defaultRoles(), "what this process runs: all, or a comma-separated list of ingest, writer, rules, api (env ZONEWATCH_ROLE)")
+	cmd.Flags().StringVar(&apiListen, "api-listen", "", "host:port for /metrics, /healthz and the API, overriding api.listen (one per process when roles share a host)")
 	return cmd
 }
 
-func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile string) error {
+// serveRoles runs the given roles until ctx ends.
+func serveRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile string, roles roleSet) error {
+	if err := roles.check(cfg); err != nil {
+		return err
+	}
+	cfg = roles.trim(cfg)
+	log.Info("starting", "roles", roles.String())
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	chConn, emb, stopCH, err := openClickHouse(ctx, cfg, log)
+	chConn, emb, stopCH, err := roles.openClickHouse(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer stopCH()
-	_, js, stopNATS, err := openNATS(ctx, cfg, log, "zonewatch-serve")
+	nc, js, stopNATS, err := roles.openNATS(ctx, cfg, log, "zonewatch-serve-"+roles.String())
 	if err != nil {
 		return err
 	}
@@ -105,11 +125,14 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 		return err
 	}
 
-	w, err := writer.New(ctx, writer.Options{JS: js, CH: chConn, Database: cfg.ClickHouse.Database,
-		BatchSize: cfg.Writer.BatchSize, FlushInterval: cfg.Writer.FlushInterval.Duration, AckWait: cfg.NATS.AckWait.Duration,
-		Logger: log, Registerer: reg})
-	if err != nil {
-		return err
+	var w *writer.Writer
+	if roles.Writer {
+		w, err = writer.New(ctx, writer.Options{JS: js, CH: chConn, Database: cfg.ClickHouse.Database,
+			BatchSize: cfg.Writer.BatchSize, FlushInterval: cfg.Writer.FlushInterval.Duration, AckWait: cfg.NATS.AckWait.Duration,
+			Logger: log, Registerer: reg})
+		if err != nil {
+			return err
+		}
 	}
 	runner, err := rulesStage(ctx, cfg, js, chConn, reg, log)
 	if err != nil {
@@ -127,8 +150,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if err := chConn.Ping(r.Context()); err != nil {
-			http.Error(w, "clickhouse: "+err.Error(), http.StatusServiceUnavailable)
+		if err := health(r.Context(), chConn, nc); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ok")
@@ -137,11 +160,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
-	apiHandler, err := queryAPI(cfg, chConn, log)
-	if err != nil {
-		return err
+	if roles.API {
+		apiHandler, err := queryAPI(cfg, chConn, log)
+		if err != nil {
+			return err
+		}
+		mux.Handle("/api/", apiHandler)
 	}
-	mux.Handle("/api/", apiHandler)
 	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	log.Info("HTTP API and /metrics", "address", api.Addr().String())
 
@@ -160,7 +185,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 		wg.Add(1)
 		go func() { defer wg.Done(); errc <- f.Run(listenCtx) }()
 	}
-	go ret.Run(writerCtx, chConn, cfg.Retention.Interval.Duration)
+	if roles.Writer {
+		go ret.Run(writerCtx, chConn, cfg.Retention.Interval.Duration)
+	}
 	rulesDone := make(chan struct{})
 	go func() {
 		defer close(rulesDone)
@@ -169,7 +196,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 		}
 	}()
 	writerDone := make(chan struct{})
-	go func() { defer close(writerDone); errc <- w.Run(writerCtx) }()
+	go func() {
+		defer close(writerDone)
+		if w != nil {
+			errc <- w.Run(writerCtx)
+		}
+	}()
 	go func() {
 		if err := httpSrv.Serve(api); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
@@ -196,7 +228,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, readyFile 
 	}
 	cancel()
 	// Give the writer one flush interval to store what just arrived; the rest waits in JetStream.
-	time.Sleep(cfg.Writer.FlushInterval.Duration + 200*time.Millisecond)
+	if w != nil {
+		time.Sleep(cfg.Writer.FlushInterval.Duration + 200*time.Millisecond)
+	}
 	stopWriter()
 	<-writerDone
 	<-rulesDone
