@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -49,6 +50,8 @@ type Evaluator interface {
 // Engine runs queries. It is safe for concurrent use.
 type Engine struct {
 	o Options
+	// actMu serialises alert actions: check the status, then append (see ActOnAlert).
+	actMu sync.Mutex
 }
 
 // New returns an Engine.

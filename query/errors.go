@@ -18,10 +18,12 @@ const (
 	ErrUnpushable                  // the filter has parts that cannot run where they would need to (422)
 	ErrForbidden                   // outside the caller's scope (403)
 	ErrTimeout                     // max_execution_time or the context's deadline (504)
+	ErrNotFound                    // no such alert, or not one the caller may see (404)
+	ErrConflict                    // the alert's status does not allow the action (409)
 )
 
 func (k ErrorKind) String() string {
-	return [...]string{"internal", "bad_query", "too_large", "unpushable", "forbidden", "timeout"}[k]
+	return [...]string{"internal", "bad_query", "too_large", "unpushable", "forbidden", "timeout", "not_found", "conflict"}[k]
 }
 
 // Error is a failed query: what failed and what to do.

@@ -7,12 +7,14 @@
 //   - Every route but /api/v1/health needs "Authorization: Bearer <token>". Token stores keep the
 //     SHA-256 of each token only (StaticTokens from a token file, TableTokens from api_tokens).
 //     A missing, unknown, expired or revoked token gets 401.
-//   - Roles: viewer reads aggregates (aggregate, timeseries, topn, zonepairs) and validates
-//     filters; analyst, rule-author and admin also search events. Too low a role gets 403.
+//   - Roles: viewer reads aggregates (aggregate, timeseries, topn, zonepairs), alerts and rules,
+//     and validates filters; analyst, rule-author and admin also search events and act on alerts
+//     (ack, resolve, reopen: who is the token's name). Too low a role gets 403.
 //   - Zone scope: a token lists the guarded zones (Options.GuardedZones, default mynumber, lgwan,
 //     internet) it may read, or *. The engine ANDs the others into every WHERE as hidden zones:
 //     an event is read only when none of its source, destination and observer zones is hidden.
-//     A filter that asks for a hidden zone by name (source.zone == "mynumber") gets 403.
+//     A filter that asks for a hidden zone by name (source.zone == "mynumber") gets 403. An alert
+//     whose zones include a hidden one is not found (404), to read or to act on.
 //   - Audit: every request to a query route, answered or refused, is recorded (who, when, the
 //     filter and request, rows returned, status). A query whose record cannot be written is not
 //     answered (503).
@@ -57,6 +59,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// Now returns the current time; default time.Now.
 	Now func() time.Time
+	// Rules returns the loaded rules, for GET /api/v1/rules (their status, and rules that raised
+	// no alert); nil lists only the rules the alerts name. A function, so that a reload shows.
+	Rules func() []RuleInfo
 }
 
 // Route is one route of the API.
@@ -90,6 +95,7 @@ func Routes() []Route {
 			out = append(out, Route{Method: m, Path: "/api/v1/" + e.name, Role: e.role, Audited: true})
 		}
 	}
+	out = append(out, alertRoutes()...)
 	out = append(out,
 		Route{Method: http.MethodGet, Path: "/api/v1/validate", Role: Viewer},
 		Route{Method: http.MethodPost, Path: "/api/v1/validate", Role: Viewer},
@@ -130,6 +136,7 @@ func NewHandler(o Options) (http.Handler, error) {
 		mux.HandleFunc("GET /api/v1/"+e.name, h.query(e))
 		mux.HandleFunc("POST /api/v1/"+e.name, h.query(e))
 	}
+	h.mountAlerts(mux)
 	mux.HandleFunc("GET /api/v1/validate", h.validate)
 	mux.HandleFunc("POST /api/v1/validate", h.validate)
 	mux.HandleFunc("GET /api/v1/health", h.health)
@@ -328,16 +335,40 @@ func (h *handler) queryError(err error, reqID string) (int, apiError) {
 		return http.StatusForbidden, e
 	case query.ErrTimeout:
 		return http.StatusGatewayTimeout, e
+	case query.ErrNotFound:
+		return http.StatusNotFound, e
+	case query.ErrConflict:
+		return http.StatusConflict, e
 	}
 	h.o.Logger.Error("query failed", "request_id", reqID, "err", err)
 	return http.StatusInternalServerError, apiError{Kind: "internal", Message: "internal error: see the server log for request " + reqID}
 }
 
-// query serves one audited query endpoint.
-func (h *handler) query(e endpoint) http.HandlerFunc {
+// statusError is a refusal with its status, from an audited route's run.
+type statusError struct {
+	status int
+	ae     apiError
+}
+
+func (e *statusError) Error() string { return e.ae.Message }
+
+func badRequest(err error) error {
+	return &statusError{http.StatusBadRequest, apiError{Kind: "bad_request", Message: err.Error()}}
+}
+
+// runFunc answers one audited request for principal p: the result and the rows it returned, or
+// an error (a *statusError, or an engine error mapped by queryError). It may fill rec's Filter and
+// Request.
+type runFunc func(w http.ResponseWriter, r *http.Request, p *Principal, rec *Record) (any, int, error)
+
+// audited serves a route that leaves an audit record per request, answered or refused. A read
+// whose record cannot be written is not answered (503). A change (mutating) is already on
+// record in its own append-only table when the audit fails, so it is answered and the failure
+// logged: refusing would tell the caller it did not happen.
+func (h *handler) audited(name string, role Role, mutating bool, run runFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := h.o.Now()
-		rec := Record{Time: start.UTC(), RequestID: requestID(), Endpoint: e.name, Remote: r.RemoteAddr}
+		rec := Record{Time: start.UTC(), RequestID: requestID(), Endpoint: name, Remote: r.RemoteAddr}
 		w.Header().Set("X-Request-Id", rec.RequestID)
 		fail := func(status int, ae apiError) {
 			ae.RequestID = rec.RequestID
@@ -347,7 +378,7 @@ func (h *handler) query(e endpoint) http.HandlerFunc {
 			}
 			writeError(w, status, ae)
 		}
-		p, status, ae := h.authenticate(r, e.role)
+		p, status, ae := h.authenticate(r, role)
 		if p != nil {
 			rec.Principal, rec.TokenID, rec.Role, rec.Zones = p.Name, p.TokenID, p.Role, p.Zones
 		}
@@ -355,10 +386,36 @@ func (h *handler) query(e endpoint) http.HandlerFunc {
 			fail(status, ae)
 			return
 		}
+		res, rows, err := run(w, r, p, &rec)
+		if err != nil {
+			var se *statusError
+			if errors.As(err, &se) {
+				fail(se.status, se.ae)
+			} else {
+				fail(h.queryError(err, rec.RequestID))
+			}
+			return
+		}
+		rec.Status, rec.Rows, rec.Duration = http.StatusOK, rows, h.o.Now().Sub(start)
+		if err := h.o.Audit.Record(r.Context(), rec); err != nil {
+			if !mutating {
+				h.o.Logger.Error("audit record failed: the query is not answered", "request_id", rec.RequestID, "err", err)
+				writeError(w, http.StatusServiceUnavailable, apiError{Kind: "unavailable", RequestID: rec.RequestID,
+					Message: "the audit log cannot be written, so the query is not answered: try again later"})
+				return
+			}
+			h.o.Logger.Error("audit record of a change failed (the change is kept)", "request_id", rec.RequestID, "err", err)
+		}
+		writeJSON(w, http.StatusOK, res)
+	}
+}
+
+// query serves one audited query endpoint.
+func (h *handler) query(e endpoint) http.HandlerFunc {
+	return h.audited(e.name, e.role, false, func(w http.ResponseWriter, r *http.Request, p *Principal, rec *Record) (any, int, error) {
 		req, status, err := h.parse(w, r)
 		if err != nil {
-			fail(status, apiError{Kind: "bad_request", Message: err.Error()})
-			return
+			return nil, 0, &statusError{status, apiError{Kind: "bad_request", Message: err.Error()}}
 		}
 		rec.Filter = req.Filter
 		if b, err := json.Marshal(req); err == nil {
@@ -366,27 +423,13 @@ func (h *handler) query(e endpoint) http.HandlerFunc {
 		}
 		q, err := h.toQuery(req, p)
 		if err != nil {
-			fail(http.StatusBadRequest, apiError{Kind: "bad_request", Message: err.Error()})
-			return
+			return nil, 0, badRequest(err)
 		}
 		if status, ae := h.checkScope(q, p); status != 0 {
-			fail(status, ae)
-			return
+			return nil, 0, &statusError{status, ae}
 		}
-		res, rows, err := e.run(h, r.Context(), q, req)
-		if err != nil {
-			fail(h.queryError(err, rec.RequestID))
-			return
-		}
-		rec.Status, rec.Rows, rec.Duration = http.StatusOK, rows, h.o.Now().Sub(start)
-		if err := h.o.Audit.Record(r.Context(), rec); err != nil {
-			h.o.Logger.Error("audit record failed: the query is not answered", "request_id", rec.RequestID, "err", err)
-			writeError(w, http.StatusServiceUnavailable, apiError{Kind: "unavailable", RequestID: rec.RequestID,
-				Message: "the audit log cannot be written, so the query is not answered: try again later"})
-			return
-		}
-		writeJSON(w, http.StatusOK, res)
-	}
+		return e.run(h, r.Context(), q, req)
+	})
 }
 
 type searchResponse struct {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -78,7 +79,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	raw, db := testdb.New(t)
+	raw, db := testdb.New(t, "0004_alerts")
 	evs := testdb.Generate(rand.New(rand.NewPCG(3, 4)), 2000, t0, span)
 	if err := testdb.Insert(t.Context(), raw, db, evs); err != nil {
 		t.Fatal(err)
@@ -106,7 +107,12 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := api.NewHandler(api.Options{Engine: eng, Auth: auth, Audit: f.audit, MaxBodyBytes: 4096})
+	h, err := api.NewHandler(api.Options{Engine: eng, Auth: auth, Audit: f.audit, MaxBodyBytes: 4096, Rules: func() []api.RuleInfo {
+		return []api.RuleInfo{
+			{ID: "ZW-T-001", Title: query.AlertTitle{Ja: "テスト一", En: "test one"}, Severity: "high", Kind: "match", Enabled: true},
+			{ID: "ZW-T-003", Title: query.AlertTitle{Ja: "テスト三", En: "test three"}, Severity: "low", Kind: "match", Enabled: false},
+		}
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,17 +193,34 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		}
 	}
 	f := newFixture(t)
-	for d := range described {
+	for _, d := range slices.Sorted(maps.Keys(described)) {
 		if !served[d] {
 			t.Errorf("openapi.yaml describes %s, which the handler does not serve", d)
 		}
 		method, path, _ := strings.Cut(d, " ")
+		if strings.Contains(path, "{id}") { // a fresh alert in the status the route acts on
+			id := "openapi-" + strings.NewReplacer("/", "-", "{", "", "}", "", " ", "-").Replace(d)
+			f.alert(t, id, "ZW-T-001", "high", []string{"lgwan"}, 1)
+			switch {
+			case strings.HasSuffix(path, "/resolve"):
+				f.action(t, id, "acknowledge")
+			case strings.HasSuffix(path, "/reopen"):
+				f.action(t, id, "acknowledge")
+				f.action(t, id, "resolve")
+			}
+			path = strings.Replace(path, "{id}", id, 1)
+		}
 		var body any
 		q := rng()
-		q.Set("field", "url.domain")
-		if method == http.MethodPost {
-			body = map[string]any{"from": q.Get("from"), "to": q.Get("to"), "field": "url.domain"}
-		} else {
+		if strings.HasSuffix(path, "/topn") {
+			q.Set("field", "url.domain")
+		}
+		switch {
+		case strings.HasPrefix(path, "/api/v1/alerts/") && method == http.MethodPost:
+			body = map[string]any{"comment": "checked by the OpenAPI test"}
+		case method == http.MethodPost:
+			body = map[string]any{"from": q.Get("from"), "to": q.Get("to"), "field": q.Get("field")}
+		default:
 			path += "?" + q.Encode()
 		}
 		status, resp := f.call(t, method, path, "admin", body)

@@ -6,6 +6,8 @@
 package fromrules
 
 import (
+	"github.com/zonewatch/zonewatch/query"
+	"github.com/zonewatch/zonewatch/query/api"
 	"github.com/zonewatch/zonewatch/query/filter"
 	"github.com/zonewatch/zonewatch/rules"
 )
@@ -24,6 +26,16 @@ func Macros(rs *rules.RuleSet) map[string]string {
 	out := map[string]string{}
 	for name, m := range rs.Macros {
 		out[name] = m.Condition
+	}
+	return out
+}
+
+// RuleInfos describes the rule set's rules for the API's GET /api/v1/rules (api.Options.Rules).
+func RuleInfos(rs *rules.RuleSet) []api.RuleInfo {
+	out := make([]api.RuleInfo, 0, len(rs.Rules))
+	for _, r := range rs.Rules {
+		out = append(out, api.RuleInfo{ID: r.ID, Title: query.AlertTitle{Ja: r.Title.Ja, En: r.Title.En}, Description: r.Description,
+			Severity: r.Severity, Kind: r.Kind, Enabled: r.Enabled, Tags: append([]string{}, r.Tags...)})
 	}
 	return out
 }

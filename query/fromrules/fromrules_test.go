@@ -32,3 +32,20 @@ func TestRuleConditionAsFilter(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestRuleInfos(t *testing.T) {
+	rs, err := rules.Load(t.Context(), "testdata/rules", rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	infos := fromrules.RuleInfos(rs)
+	if len(infos) != len(rs.Rules) || len(infos) == 0 {
+		t.Fatalf("%d infos for %d rules", len(infos), len(rs.Rules))
+	}
+	for i, r := range rs.Rules {
+		got := infos[i]
+		if got.ID != r.ID || got.Title.Ja != r.Title.Ja || got.Title.En != r.Title.En || got.Severity != r.Severity || got.Enabled != r.Enabled || got.Kind != r.Kind {
+			t.Errorf("rule %s described as %+v", r.ID, got)
+		}
+	}
+}
