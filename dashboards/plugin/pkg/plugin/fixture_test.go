@@ -1,0 +1,240 @@
+package plugin_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/zonewatch/zonewatch/ingest/parse"
+	"github.com/zonewatch/zonewatch/ingest/pipeline"
+	"github.com/zonewatch/zonewatch/internal/clickhouse"
+	"github.com/zonewatch/zonewatch/internal/clickhouse/chtest"
+	"github.com/zonewatch/zonewatch/internal/config"
+	"github.com/zonewatch/zonewatch/internal/event"
+	"github.com/zonewatch/zonewatch/internal/simulate"
+	"github.com/zonewatch/zonewatch/internal/zone"
+	"github.com/zonewatch/zonewatch/rules"
+)
+
+// The simulated period: Monday 2026-11-02 00:00 to 18:00 JST, with one of each incident (those that
+// need a Sunday night fall on an off-hours night of the period instead).
+var (
+	simFrom = time.Date(2026, 11, 1, 15, 0, 0, 0, time.UTC)
+	simTo   = simFrom.Add(18 * time.Hour)
+)
+
+// fixture is a database loaded with one simulated period: the simulator's lines run through
+// ingest's normaliser as serve does, stored in events (the rollups fill themselves), and the
+// default rule pack's alerts over them stored in alerts.
+type fixture struct {
+	conn   driver.Conn
+	db     string
+	addr   string
+	events int
+	alerts []rules.Alert
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	conn, db := chtest.NewDatabase(t)
+	ctx := t.Context()
+	if _, err := clickhouse.Migrate(ctx, conn, clickhouse.MigrateOptions{Database: db}); err != nil {
+		t.Fatalf("migrate %s: %v", db, err)
+	}
+	events := simulated(t)
+	if err := insertEvents(ctx, conn, db, events); err != nil {
+		t.Fatalf("insert %d simulated events: %v", len(events), err)
+	}
+	alerts := evaluate(t, events)
+	if err := insertAlerts(ctx, conn, db, alerts); err != nil {
+		t.Fatalf("insert %d alerts: %v", len(alerts), err)
+	}
+	t.Logf("fixture: %d events, %d alerts in %s", len(events), len(alerts), db)
+	return &fixture{conn: conn, db: db, addr: chtest.Server(t).NativeAddr(), events: len(events), alerts: alerts}
+}
+
+// settings are the data source's instance settings pointing at the fixture's database.
+func (f *fixture) settings(t *testing.T, extra map[string]any) backend.DataSourceInstanceSettings {
+	t.Helper()
+	js := map[string]any{"address": f.addr, "database": f.db, "streamInterval": 1,
+		"zoneScopes": map[string][]string{"mn-officer": {"mynumber", "lgwan", "internet"}}}
+	for k, v := range extra {
+		js[k] = v
+	}
+	b, err := json.Marshal(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return backend.DataSourceInstanceSettings{UID: "zonewatch", Name: "zonewatch", JSONData: b, DecryptedSecureJSONData: map[string]string{}}
+}
+
+func (f *fixture) count(t *testing.T, sql string, args ...any) uint64 {
+	t.Helper()
+	var n uint64
+	if err := f.conn.QueryRow(t.Context(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+var errEnough = errors.New("enough")
+
+// simulated runs the simulator over the period through ingest's normaliser.
+func simulated(t *testing.T) []event.Event {
+	t.Helper()
+	sim, err := simulate.New(simulate.Options{Seed: 7, From: simFrom, To: simTo, Incidents: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zones, err := config.Default().ZoneMap()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsers, err := parse.New(parse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var now time.Time
+	norm := pipeline.NewNormaliser(pipeline.NormaliserOptions{Zones: zones, Parsers: parsers, Location: tokyo, Now: func() time.Time { return now }})
+	s := &normSink{sim: sim, norm: norm, now: &now}
+	if err := sim.Run(context.Background(), s); err != nil && !errors.Is(err, errEnough) {
+		t.Fatal(err)
+	}
+	if len(s.events) < 1000 {
+		t.Fatalf("the simulator gave %d events, want thousands", len(s.events))
+	}
+	return s.events
+}
+
+type normSink struct {
+	sim    *simulate.Simulator
+	norm   *pipeline.Normaliser
+	now    *time.Time
+	events []event.Event
+}
+
+func (s *normSink) Send(_ context.Context, l *simulate.Line) error {
+	*s.now = l.Time.Add(300 * time.Millisecond)
+	var e event.Event
+	var err error
+	if l.Transport == "file" {
+		e, err = s.norm.File("proxy-file", l.Format, event.NewID(*s.now), string(l.Wire))
+	} else {
+		var peer netip.Addr
+		if h, ok := s.sim.Org().Host(l.Device); ok {
+			peer = h.Addr()
+		}
+		e, err = s.norm.Syslog("syslog-tcp", peer, l.Wire)
+	}
+	if err != nil {
+		return nil // dead letters are not part of this fixture
+	}
+	s.events = append(s.events, e)
+	return nil
+}
+
+func (s *normSink) Close() error { return nil }
+
+// evaluate runs the default rule pack over the events, as the rules stage of serve does.
+func evaluate(t *testing.T, events []event.Event) []rules.Alert {
+	t.Helper()
+	cfg := config.Default()
+	zones, err := cfg.ZoneMap()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hosts []zone.Host
+	for _, h := range cfg.Hosts {
+		hosts = append(hosts, zone.Host{Name: h.Name, Role: h.Role})
+	}
+	rs, err := rules.Load(t.Context(), "../../../../rules/default", rules.LoadOptions{Zones: zones, Hosts: hosts})
+	if err != nil {
+		t.Fatalf("load the default rule pack: %v", err)
+	}
+	clock := simTo
+	en, err := rules.NewEngine(rules.Options{Rules: rs, Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []rules.Alert
+	for i := range events {
+		clock = events[i].Meta.Ingested
+		out = append(out, en.Eval(&events[i])...)
+	}
+	return out
+}
+
+const eventColumns = `id, timestamp, ingested, observer_host, observer_ip, observer_zone, listener, source_type, parse_status, parse_error,
+category, action, outcome, severity, facility,
+source_ip, source_port, source_zone, source_host, destination_ip, destination_port, destination_zone, destination_host,
+cross_zone, transport, app_protocol, user_name, url_domain, url_original, http_method, http_status, url_category, user_agent,
+bytes_out, bytes_in, process_name, message, raw, labels`
+
+func insertEvents(ctx context.Context, conn driver.Conn, db string, events []event.Event) error {
+	ip := func(a netip.Addr) net.IP {
+		if !a.IsValid() {
+			return net.IPv6zero
+		}
+		b := a.As16()
+		return net.IP(b[:])
+	}
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+db+".events ("+eventColumns+")")
+	if err != nil {
+		return err
+	}
+	for i := range events {
+		e := &events[i]
+		labels := e.Labels
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		if err := b.Append(e.ID, e.Timestamp, e.Meta.Ingested, e.Observer.Hostname, ip(e.Observer.IP), e.Observer.Zone, e.Log.Listener,
+			e.Meta.Module, e.Log.ParseStatus, e.Log.ParseError,
+			e.Meta.Category, e.Meta.Action, e.Meta.Outcome, e.Meta.Severity, e.Log.Facility,
+			ip(e.Source.IP), e.Source.Port, e.Source.Zone, e.Source.Host,
+			ip(e.Destination.IP), e.Destination.Port, e.Destination.Zone, e.Destination.Host,
+			e.Meta.CrossZone, e.Network.Transport, e.Network.Protocol, e.User.Name, e.URL.Domain, e.URL.Original,
+			e.HTTP.Method, e.HTTP.Status, e.URL.Category, e.HTTP.UserAgent,
+			e.Source.Bytes, e.Destination.Bytes, e.Process.Name, e.Message, e.Meta.Original, labels); err != nil {
+			return err
+		}
+	}
+	return b.Send()
+}
+
+// insertAlerts stores alerts the way the rules stage does (rules/run).
+func insertAlerts(ctx context.Context, conn driver.Conn, db string, alerts []rules.Alert) error {
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+db+".alerts (id, rule_id, title_ja, title_en, severity, kind, tags, group_key, `group`, count, distinct_count, event_ids, event_ids_omitted, zones, first_seen, last_seen, suppressed, status, created)")
+	if err != nil {
+		return err
+	}
+	nn := func(s []string) []string {
+		if s == nil {
+			return []string{}
+		}
+		return s
+	}
+	for _, a := range alerts {
+		group := a.Group
+		if group == nil {
+			group = map[string]string{}
+		}
+		if err := b.Append(a.ID, a.RuleID, a.Title.Ja, a.Title.En, a.Severity, a.Kind, nn(a.Tags), a.GroupKey, group,
+			uint64(a.Count), uint64(a.Distinct), nn(a.EventIDs), uint64(a.EventIDsOmitted), nn(a.Zones),
+			a.FirstSeen, a.LastSeen, uint64(a.Suppressed), "open", a.Created); err != nil {
+			return err
+		}
+	}
+	return b.Send()
+}
