@@ -18,6 +18,10 @@ func newMigrate(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withClickHouse(cmd.Context(), g, func(cfg *config.Config, _ driver.Conn, _ *slog.Logger) error {
+				if cl := cfg.ClickHouse.Cluster; cfg.ClickHouse.Clustered() {
+					fmt.Fprintf(g.stdout, "schema of database %s is up to date on the %d nodes of cluster %s\n", cfg.ClickHouse.Database, len(cl.Nodes), cl.Name)
+					return nil
+				}
 				fmt.Fprintf(g.stdout, "schema of database %s is up to date\n", cfg.ClickHouse.Database)
 				return nil
 			})

@@ -50,13 +50,18 @@ func openClickHouse(ctx context.Context, cfg *config.Config, log *slog.Logger) (
 			return nil, nil, func() {}, fmt.Errorf("clickhouse.tls: %w", err)
 		}
 	}
-	conn, err = clickhouse.Open(ctx, clickhouse.ConnOptions{Addr: addrs, Database: "default",
-		Username: cfg.ClickHouse.Username, Password: cfg.ClickHouse.Password, TLS: tlsCfg, MaxOpenConns: 16})
+	co := clickhouse.ConnOptions{Addr: addrs, Database: "default",
+		Username: cfg.ClickHouse.Username, Password: cfg.ClickHouse.Password, TLS: tlsCfg, MaxOpenConns: 16}
+	if cfg.ClickHouse.Clustered() {
+		// Reads and writes go through the Distributed tables: see clickhouse.ClusterSettings.
+		co.Settings = clickhouse.ClusterSettings(cfg.ClickHouse.Cluster.BackgroundInsert)
+	}
+	conn, err = clickhouse.Open(ctx, co)
 	if err != nil {
 		stop()
 		return nil, nil, func() {}, err
 	}
-	applied, err := clickhouse.Migrate(ctx, conn, clickhouse.MigrateOptions{Database: cfg.ClickHouse.Database, Logger: log})
+	applied, err := migrateClickHouse(ctx, cfg, conn, co, log)
 	if err != nil {
 		_ = conn.Close()
 		stop()
