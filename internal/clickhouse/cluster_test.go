@@ -99,8 +99,8 @@ func TestClusterPlanRefuses(t *testing.T) {
 		cluster clickhouse.Cluster
 		want    string
 	}{
-		"no sharding key": {"CREATE TABLE IF NOT EXISTS {{.Database}}.nokey (k String) ENGINE = MergeTree ORDER BY k;", clickhouse.Cluster{Name: "zw"}, "no sharding key"},
-		"view without TO": {"CREATE TABLE IF NOT EXISTS {{.Database}}.events (k String) ENGINE = MergeTree ORDER BY k;\nCREATE MATERIALIZED VIEW {{.Database}}.mv ENGINE = MergeTree ORDER BY k AS SELECT k FROM {{.Database}}.events;", clickhouse.Cluster{Name: "zw"}, "without TO"},
+		"no sharding key":   {"CREATE TABLE IF NOT EXISTS {{.Database}}.nokey (k String) ENGINE = MergeTree ORDER BY k;", clickhouse.Cluster{Name: "zw"}, "no sharding key"},
+		"view without TO":   {"CREATE TABLE IF NOT EXISTS {{.Database}}.events (k String) ENGINE = MergeTree ORDER BY k;\nCREATE MATERIALIZED VIEW {{.Database}}.mv ENGINE = MergeTree ORDER BY k AS SELECT k FROM {{.Database}}.events;", clickhouse.Cluster{Name: "zw"}, "without TO"},
 		"unknown statement": {"CREATE TABLE IF NOT EXISTS {{.Database}}.events (k String) ENGINE = MergeTree ORDER BY k;\nDROP TABLE {{.Database}}.events;", clickhouse.Cluster{Name: "zw"}, "does not know how"},
 		"bad cluster name":  {"SELECT 1;", clickhouse.Cluster{Name: "zw; DROP"}, "not a plain identifier"},
 		"bad sharding key":  {"SELECT 1;", clickhouse.Cluster{Name: "zw", ShardingKeys: map[string]string{"events": "1; DROP TABLE x"}}, "not an expression"},

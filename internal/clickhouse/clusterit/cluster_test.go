@@ -235,7 +235,7 @@ func checkQueryEngine(t *testing.T, conn driver.Conn, events []event.Event, end 
 	}
 	for name, q := range map[string]query.Query{
 		// A range not aligned to hours: only events can answer.
-		"events": {From: end.Add(-2 * time.Hour).Add(time.Minute), To: end.Add(time.Minute), GroupBy: []string{"source.zone"}},
+		"events":        {From: end.Add(-2 * time.Hour).Add(time.Minute), To: end.Add(time.Minute), GroupBy: []string{"source.zone"}},
 		"events_hourly": {From: end.Add(-2 * time.Hour), To: end.Add(time.Hour), GroupBy: []string{"source.zone"}},
 	} {
 		res, err := eng.Aggregate(t.Context(), q)
