@@ -48,6 +48,7 @@ func TestShardedCluster(t *testing.T) {
 	waitFor(t, 30*time.Second, "the first events through Distributed", func() bool { return count(t, node2, "SELECT count() FROM events") == want })
 	checkShards(t, node1, node2, want)
 	checkQueryEngine(t, node2, first, end)
+	checkAlertStatus(t, open(t, addrs[0], db, clickhouse.ClusterSettings(false)))
 
 	// Phase 2: synchronous inserts (the default). A shard is killed; the writer's INSERT fails and
 	// is retried while JetStream keeps the events, and stores them once the shard is back.
@@ -265,4 +266,32 @@ func toUint(v any) uint64 {
 		return uint64(x)
 	}
 	return 0
+}
+
+// checkAlertStatus checks the query shape of query/alerts.go on the cluster layout: alerts (sharded
+// by id) FINAL joined with the alert_status view over alert_actions (sharded by alert_id).
+func checkAlertStatus(t *testing.T, conn driver.Conn) {
+	t.Helper()
+	ctx := t.Context()
+	for i := range 20 {
+		id := fmt.Sprintf("alert-%02d", i)
+		for range 2 { // a re-raised alert: ReplacingMergeTree keeps one
+			if err := conn.Exec(ctx, "INSERT INTO alerts (id, rule_id, created, first_seen) VALUES (?, 'ZW-T-001', now64(3), now64(3))", id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i%4 == 0 {
+			if err := conn.Exec(ctx, "INSERT INTO alert_actions (alert_id, action, who, at) VALUES (?, 'acknowledge', 'soc', now64(3))", id); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var alerts, acked uint64
+	q := "SELECT count(), countIf(s.status = 'acknowledge') FROM " + db + ".alerts AS a FINAL LEFT JOIN " + db + ".alert_status AS s ON s.alert_id = a.id"
+	if err := conn.QueryRow(ctx, q).Scan(&alerts, &acked); err != nil {
+		t.Fatal(err)
+	}
+	if alerts != 20 || acked != 5 {
+		t.Errorf("alerts joined with their status: %d alerts, %d acknowledged; want 20 and 5", alerts, acked)
+	}
 }
