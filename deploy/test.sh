@@ -13,5 +13,7 @@ go vet ./...
 echo "== the default rule pack: lint and its own tests"
 go run . rules lint rules/default
 go run . rules test rules/default
+echo "== systemd units: systemd-analyze verify, exposure, capabilities, sysusers"
+./deploy/systemd/verify.sh
 echo "== go test"
 go test -count=1 -timeout 45m ./...
