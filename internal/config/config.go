@@ -31,7 +31,9 @@ type Config struct {
 	Writer     Writer     `yaml:"writer"`
 	Retention  Retention  `yaml:"retention"`
 	Rules      Rules      `yaml:"rules"`
-	API        API        `yaml:"api"`
+	// Notify sends alerts to people (webhook, e-mail); see notify.go.
+	Notify Notify `yaml:"notify"`
+	API    API    `yaml:"api"`
 	// Parse adapts the body parsers to the devices: proxy log layouts, category names, app names.
 	Parse Parse `yaml:"parse"`
 	// TimeZone is the zone of device clocks that send local time without an offset (RFC 3164).
@@ -182,8 +184,17 @@ type Retention struct {
 
 // Rules configures the detection stage.
 type Rules struct {
-	// Dir holds the rule files (and their lists, macros, calendars); "" runs no rules.
+	// Dir holds the rule files (and their lists, macros, calendars); "" runs no rules. serve reloads it
+	// when its files change and on SIGHUP; a set that does not load is refused and the previous one runs.
 	Dir string `yaml:"dir"`
+	// Partition splits the rules' group keys between rule processes: process index (from 0) of count.
+	Partition RulesPartition `yaml:"partition"`
+}
+
+// RulesPartition is one rule process's share of the group keys; count 0 or 1 is everything.
+type RulesPartition struct {
+	Index int `yaml:"index"`
+	Count int `yaml:"count"`
 }
 
 // API is the HTTP API and /metrics.
@@ -246,6 +257,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.NATS.Password, "ZONEWATCH_NATS_PASSWORD")
 	set(&c.NATS.Token, "ZONEWATCH_NATS_TOKEN")
 	set(&c.ClickHouse.Embedded.Library, "ZONEWATCH_CHDB_LIB")
+	c.Notify.applyEnv(getenv)
 }
 
 // ZoneMap builds the classifier the configuration describes.

@@ -104,6 +104,9 @@ func (c *Config) Validate() error {
 	if c.Writer.FlushInterval.Duration <= 0 {
 		return &Error{Key: "writer.flush_interval", Problem: "must be a positive duration such as 1s"}
 	}
+	if err := c.validateRulesAndNotify(); err != nil {
+		return err
+	}
 	return nil
 }
 
