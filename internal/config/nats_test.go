@@ -51,3 +51,20 @@ func TestBadNATSSection(t *testing.T) {
 		})
 	}
 }
+
+// TestProductionFileLoads keeps deploy/zonewatch.production.yaml loadable and saying what it is for: an
+// external R3 NATS cluster with credentials and TLS, a ClickHouse cluster.
+func TestProductionFileLoads(t *testing.T) {
+	c, err := Load("../../deploy/zonewatch.production.yaml", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.NATS
+	if c.EmbeddedNATS() || len(n.URLs) != 3 || n.Stream.Replicas != 3 || n.CredentialsFile == "" || !n.TLS.Enabled() ||
+		n.Stream.Retention != "limits" {
+		t.Errorf("nats: %+v", n)
+	}
+	if c.EmbeddedClickHouse() || !c.ClickHouse.Clustered() || !c.ClickHouse.TLS.Enabled() {
+		t.Errorf("clickhouse: %+v", c.ClickHouse)
+	}
+}
