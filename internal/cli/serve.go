@@ -186,7 +186,15 @@ func serveRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, ready
 		go func() { defer wg.Done(); errc <- f.Run(listenCtx) }()
 	}
 	if roles.Writer {
-		go ret.Run(writerCtx, chConn, cfg.Retention.Interval.Duration)
+		// On a cluster, each node drops the months of its own local tables.
+		nodes, closeNodes, err := retentionNodes(ctx, cfg, chConn, ret)
+		if err != nil {
+			return err
+		}
+		defer func() { stopWriter(); closeNodes() }()
+		for _, n := range nodes {
+			go n.ret.Run(writerCtx, n.conn, cfg.Retention.Interval.Duration)
+		}
 	}
 	rulesDone := make(chan struct{})
 	go func() {

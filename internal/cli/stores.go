@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -43,18 +42,10 @@ func openClickHouse(ctx context.Context, cfg *config.Config, log *slog.Logger) (
 		addrs = []string{emb.NativeAddr()}
 		log.Info("embedded ClickHouse ready", "native", emb.NativeAddr(), "http", emb.HTTPAddr(), "data", dir)
 	}
-	var tlsCfg *tls.Config
-	if cfg.ClickHouse.TLS.Enabled() {
-		if tlsCfg, err = natsbus.TLSConfig(cfg.ClickHouse.TLS.CA, cfg.ClickHouse.TLS.Cert, cfg.ClickHouse.TLS.Key, cfg.ClickHouse.TLS.InsecureSkipVerify); err != nil {
-			stop()
-			return nil, nil, func() {}, fmt.Errorf("clickhouse.tls: %w", err)
-		}
-	}
-	co := clickhouse.ConnOptions{Addr: addrs, Database: "default",
-		Username: cfg.ClickHouse.Username, Password: cfg.ClickHouse.Password, TLS: tlsCfg, MaxOpenConns: 16}
-	if cfg.ClickHouse.Clustered() {
-		// Reads and writes go through the Distributed tables: see clickhouse.ClusterSettings.
-		co.Settings = clickhouse.ClusterSettings(cfg.ClickHouse.Cluster.BackgroundInsert)
+	co, err := chConnOptions(cfg, addrs)
+	if err != nil {
+		stop()
+		return nil, nil, func() {}, err
 	}
 	conn, err = clickhouse.Open(ctx, co)
 	if err != nil {

@@ -113,18 +113,8 @@ func TestShardedCluster(t *testing.T) {
 func migrateCluster(t *testing.T, addrs []string) {
 	t.Helper()
 	ctx := t.Context()
-	cfg := filepath.Join(t.TempDir(), "zonewatch.yaml")
-	yaml := fmt.Sprintf("clickhouse:\n  addr: [%q]\n  database: %s\n  cluster:\n    name: %s\n    nodes: [%q, %q]\n",
-		addrs[0], db, clusterName, addrs[0], addrs[1])
-	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr bytes.Buffer
-	if code := cli.Execute(ctx, []string{"--config", cfg, "migrate"}, &stdout, &stderr); code != 0 {
-		t.Fatalf("zonewatch migrate exited %d: %s", code, stderr.String())
-	}
-	if want := "up to date on the 2 nodes of cluster zw"; !strings.Contains(stdout.String(), want) {
-		t.Errorf("zonewatch migrate said %q, want %q", stdout.String(), want)
+	if out := zonewatch(t, configFile(t, addrs, ""), "migrate"); !strings.Contains(out, "up to date on the 2 nodes of cluster zw") {
+		t.Errorf("zonewatch migrate said %q, want it up to date on the 2 nodes of cluster zw", out)
 	}
 	all, err := clickhouse.LoadMigrations(nil)
 	if err != nil {
@@ -293,5 +283,69 @@ func checkAlertStatus(t *testing.T, conn driver.Conn) {
 	}
 	if alerts != 20 || acked != 5 {
 		t.Errorf("alerts joined with their status: %d alerts, %d acknowledged; want 20 and 5", alerts, acked)
+	}
+}
+
+// configFile writes a zonewatch configuration for the cluster of addrs, plus extra YAML.
+func configFile(t *testing.T, addrs []string, extra string) string {
+	t.Helper()
+	cfg := filepath.Join(t.TempDir(), "zonewatch.yaml")
+	yaml := fmt.Sprintf("clickhouse:\n  addr: [%q]\n  database: %s\n  cluster:\n    name: %s\n    nodes: [%q, %q]\n%s",
+		addrs[0], db, clusterName, addrs[0], addrs[1], extra)
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// zonewatch runs the zonewatch command line with cfg and args, and returns what it printed.
+func zonewatch(t *testing.T, cfg string, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if code := cli.Execute(t.Context(), append([]string{"--config", cfg, "--log-level", "warn"}, args...), &stdout, &stderr); code != 0 {
+		t.Fatalf("zonewatch %v exited %d: %s", args, code, stderr.String())
+	}
+	return stdout.String()
+}
+
+// TestClusterRetention: a Distributed table has no partitions, so `zonewatch retention` drops old
+// months from every node's local tables.
+func TestClusterRetention(t *testing.T) {
+	nodes := startCluster(t, 2)
+	addrs := []string{nodes[0].addr(), nodes[1].addr()}
+	migrateCluster(t, addrs)
+	conn := open(t, addrs[0], db, clickhouse.ClusterSettings(false))
+	now := time.Now().UTC()
+	old := time.Date(now.Year(), now.Month(), 1, 12, 0, 0, 0, time.UTC).AddDate(0, -4, 0)
+	// 24 sources, each with events in the current month and four months back, on both shards.
+	err := conn.Exec(t.Context(), `INSERT INTO events (id, timestamp, ingested, observer_host, source_zone)
+		SELECT toString(number), if(number % 2 = 0, ?, ?), now64(3), concat('fw-', toString(number % 24)), 'lgwan' FROM numbers(2000)`, now, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if n := count(t, open(t, a, db, nil), "SELECT count() FROM events_local WHERE timestamp < ?", now.AddDate(0, -1, 0)); n == 0 {
+			t.Fatalf("node %s holds no old events: the test would prove nothing", a)
+		}
+	}
+	cfg := configFile(t, addrs, "retention:\n  months: {events: 1}\n")
+	shown := zonewatch(t, cfg, "retention")
+	for _, want := range []string{"node " + addrs[0], "node " + addrs[1], "events_local", old.Format("2006-01")} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("zonewatch retention output lacks %q:\n%s", want, shown)
+		}
+	}
+	zonewatch(t, cfg, "retention", "--apply")
+	for _, a := range addrs {
+		c := open(t, a, db, nil)
+		if n := count(t, c, "SELECT count() FROM events_local WHERE timestamp < ?", now.AddDate(0, -1, 0)); n != 0 {
+			t.Errorf("node %s still holds %d events older than the retention", a, n)
+		}
+		if n := count(t, c, "SELECT sum(events) FROM events_hourly_local WHERE hour < ?", now.AddDate(0, -1, 0)); n == 0 {
+			t.Errorf("node %s: the rollup of the old month was dropped too, although its retention is 60 months", a)
+		}
+	}
+	if n := count(t, conn, "SELECT count() FROM events"); n != 1000 {
+		t.Errorf("%d events left through Distributed, want the 1000 of this month", n)
 	}
 }
