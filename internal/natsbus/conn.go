@@ -3,9 +3,11 @@ package natsbus
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,9 +64,29 @@ func Connect(opts ConnOptions) (*nats.Conn, error) {
 	url := strings.Join(opts.URLs, ",")
 	nc, err := nats.Connect(url, no...)
 	if err != nil {
-		return nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
+		return nil, fmt.Errorf("connect to NATS at %s: %w%s", url, err, eachServer(opts.URLs, no, err))
 	}
 	return nc, nil
+}
+
+// eachServer says why each server refused, when there are several: nats.go then reports only "no
+// servers available", which hides an authorization or TLS error behind a node that is merely down.
+func eachServer(urls []string, no []nats.Option, err error) string {
+	if len(urls) < 2 || !errors.Is(err, nats.ErrNoServers) {
+		return ""
+	}
+	var why []string
+	for _, u := range urls {
+		one := append(slices.Clone(no), nats.Timeout(2*time.Second))
+		nc, err := nats.Connect(u, one...)
+		if err == nil {
+			nc.Close()
+			why = append(why, u+": reachable now")
+			continue
+		}
+		why = append(why, u+": "+err.Error())
+	}
+	return " (" + strings.Join(why, "; ") + ")"
 }
 
 // TLSConfig builds a client or server TLS configuration from PEM files; empty names are left out.
