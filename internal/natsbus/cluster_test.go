@@ -130,7 +130,7 @@ func TestClusterNodeLossLosesAndDuplicatesNothing(t *testing.T) {
 
 // startCluster starts n embedded JetStream servers on loopback, each routed to all, and shuts them down
 // at the end of the test.
-func startCluster(t *testing.T, n int) []*natsbus.Server {
+func startCluster(t testing.TB, n int) []*natsbus.Server {
 	t.Helper()
 	// JetStream wants every node's routes at start, so the cluster ports are picked first.
 	var routes []string
@@ -159,7 +159,7 @@ func startCluster(t *testing.T, n int) []*natsbus.Server {
 }
 
 // freeAddr is a loopback address with a port free a moment ago.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
