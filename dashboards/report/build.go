@@ -36,6 +36,8 @@ type Options struct {
 	// ProxyHosts are the named hosts (source.host) of the security cloud proxy: their own traffic out
 	// of the internet zone is no bypass.
 	ProxyHosts []string
+	// MailHosts are the internet zone's mail servers (source.host), whose SMTP delivery is no bypass.
+	MailHosts []string
 	// ApprovedLists are the ip lists of approved mynumber flows known to the engine (in_list), whose use
 	// is reported as exceptions in use; names absent from the engine's lists are skipped.
 	ApprovedLists ApprovedLists

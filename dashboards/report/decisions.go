@@ -24,7 +24,9 @@ func (b *builder) decisions(ctx context.Context) error {
 		case !c.Reporting && (c.Expected || c.PrevEvents > 0):
 			b.r.Decisions = append(b.r.Decisions, Decision{Kind: "silent_source", Ref: name, Figure: uint64(c.SilentHours),
 				Text: fmt.Sprintf("ログ送信元 %s から当月の受信なし（前月%d件）。機器の状態と送信設定の確認、監視対象からの除外の要否を判断。", name, c.PrevEvents)})
-		case c.Reporting && c.LongestGap >= b.o.GapHours:
+		case c.Reporting && c.LongestGap >= b.o.GapHours && (c.Expected || c.PrevEvents >= uint64(b.prev.hours())):
+			// Only a source that normally sends every hour: a server that logs a few sign-ins a
+			// month is silent most of the time by nature.
 			b.r.Decisions = append(b.r.Decisions, Decision{Kind: "silent_source", Ref: name, Figure: uint64(c.LongestGap),
 				Text: fmt.Sprintf("ログ送信元 %s に最長%d時間の途絶（当月の無受信 計%d時間）。原因の確認を。", name, c.LongestGap, c.SilentHours)})
 		}

@@ -141,7 +141,7 @@ func (b *builder) daily(ctx context.Context) error {
 }
 
 func (b *builder) matrix(ctx context.Context) error {
-	m, err := b.o.Engine.ZonePairs(ctx, query.Query{From: b.cur.from, To: b.cur.to, Limit: b.o.Engine.Limits().MaxRows})
+	m, err := b.o.Engine.ZonePairs(ctx, query.Query{From: b.cur.from, To: b.cur.to, Filter: FilterFlow, Limit: b.o.Engine.Limits().MaxRows})
 	if err != nil {
 		return err
 	}
@@ -149,6 +149,7 @@ func (b *builder) matrix(ctx context.Context) error {
 		return fmt.Errorf("zone pairs: more than %d pairs", b.o.Engine.Limits().MaxRows)
 	}
 	b.r.MatrixZone = m.Zones
+	slices.SortStableFunc(b.r.MatrixZone, func(x, y string) int { return zoneOrder(x) - zoneOrder(y) })
 	for _, p := range m.Pairs {
 		item, forbidden := policyItemOf(p.Source, p.Destination)
 		// The internet zone goes out through the proxy: only a bypass is forbidden, which the matrix
@@ -156,8 +157,27 @@ func (b *builder) matrix(ctx context.Context) error {
 		forbidden = forbidden && item != "ウ"
 		b.r.Matrix = append(b.r.Matrix, ZoneCell{Source: p.Source, Destination: p.Destination, Events: p.Events, Denied: p.Denied, Forbidden: forbidden})
 	}
-	b.addQuery("matrix", "ゾーン間の事象数（全事象）", "", "source.zone, destination.zone", "month")
+	b.addQuery("matrix", "ゾーン間の通信（中継記録を除く）", FilterFlow, "source.zone, destination.zone", "month")
 	return nil
+}
+
+// zoneOrder puts the policy's zones first, then the outside networks, then the unknown.
+func zoneOrder(z string) int {
+	switch z {
+	case "mynumber":
+		return 0
+	case "lgwan":
+		return 1
+	case "internet":
+		return 2
+	case "external":
+		return 4
+	case "unknown":
+		return 5
+	case "":
+		return 6
+	}
+	return 3
 }
 
 // crossPairs are the forbidden zone pairs always listed, target 0 each.
@@ -208,6 +228,10 @@ func (o Options) CrossZoneFilter() string {
 	if len(o.ProxyHosts) > 0 {
 		l := quoteList(o.ProxyHosts)
 		bypass += " and not (source.host in " + l + ") and not (destination.host in " + l + ")"
+	}
+	if len(o.MailHosts) > 0 {
+		// The internet zone's mail server delivers mail itself (the rules' ZW-CZ-004 exception).
+		bypass += " and not (source.host in " + quoteList(o.MailHosts) + " and destination.port in [25, 465, 587])"
 	}
 	bypass += ")"
 	return FilterFlow + " and (" + mn + " or " + split + " or " + bypass + ")"

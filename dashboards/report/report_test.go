@@ -65,6 +65,7 @@ func simOptions(d *simData, eng *query.Engine, conn driver.Conn, db string) repo
 		Calendars:       org.CalendarSet(), CalendarHours: hours,
 		Accounts:        func(u string) (report.Account, bool) { a, ok := accounts[u]; return a, ok },
 		ProxyHosts:      proxyHosts(org),
+		MailHosts:       []string{"in-mail01"},
 		ApprovedLists:   report.ApprovedLists{Destinations: "approved_mynumber_destinations", Sources: "approved_mynumber_sources"},
 	}
 }
@@ -93,4 +94,9 @@ func TestReport(t *testing.T) {
 	t.Logf("built in %s", time.Since(start))
 	b, _ := json.MarshalIndent(r, "", "  ")
 	os.WriteFile("/root/lt/B/model.json", b, 0o644)
+	paths, err := report.Write(r, report.WriteOptions{Dir: "/root/lt/report"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(paths)
 }

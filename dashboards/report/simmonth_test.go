@@ -38,6 +38,9 @@ type simData struct {
 // gateways named, as a deployment would name its own.
 func simConfig(org *simulate.Org) *config.Config {
 	cfg := config.Default()
+	if h, ok := org.Host("in-mail01"); ok {
+		cfg.Hosts = append(cfg.Hosts, config.HostConfig{Name: h.Name, Role: "mail", Addresses: []string{h.IP}})
+	}
 	for _, h := range org.Hosts {
 		role := map[string]string{"proxy": "proxy", "gateway": "sanitizer"}[h.Role]
 		if role == "" {
