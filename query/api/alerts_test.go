@@ -95,6 +95,19 @@ func TestAlertWorkflow(t *testing.T) {
 		t.Errorf("admin reads a-mynumber: %d %v", status, body)
 	}
 
+	// Hostile ids and parameters are parameters, never SQL: nothing found, nothing touched.
+	for _, id := range []string{"a-lgwan' OR '1'='1", "a-mynumber\x00", "%27%3B DROP TABLE alerts; --", "a-lgwan/../a-mynumber"} {
+		if status, body := f.call(t, "GET", "/api/v1/alerts/"+url.PathEscape(id), "viewer-lgwan", nil); status != 404 {
+			t.Errorf("GET alert %q: %d %v, want 404", id, status, body)
+		}
+		if status, _ := f.call(t, "POST", "/api/v1/alerts/"+url.PathEscape(id)+"/ack", "analyst-lgwan", nil); status != 404 {
+			t.Errorf("ack alert %q: %d, want 404", id, status)
+		}
+	}
+	if status, body := f.call(t, "GET", "/api/v1/alerts?rule="+url.QueryEscape("ZW-T-001' OR 1=1 --"), "admin", nil); status != 200 || len(ids(body)) != 0 {
+		t.Errorf("hostile rule parameter: %d %v, want 200 and no alerts", status, ids(body))
+	}
+
 	// Acting: roles, transitions, who from the token.
 	steps := []struct {
 		who, id, action, body string
@@ -158,7 +171,10 @@ func TestAlertWorkflow(t *testing.T) {
 			acts = append(acts, fmt.Sprintf("%s:%s:%d", r.Endpoint, r.Principal, r.Status))
 		}
 	}
-	if len(acts) != len(steps) || acts[4] != "alert.ack:analyst-lgwan:200" || acts[0] != "alert.ack:viewer-all:403" {
+	if len(acts) != 4+len(steps) { // the hostile acks, then the steps
+		t.Fatalf("audited actions %v", acts)
+	}
+	if acts = acts[4:]; acts[4] != "alert.ack:analyst-lgwan:200" || acts[0] != "alert.ack:viewer-all:403" {
 		t.Errorf("audited actions %v", acts)
 	}
 }
