@@ -117,7 +117,7 @@ type StreamLimits struct {
 	Replicas int `yaml:"replicas"`
 	// Duplicates is the de-duplication window by message id; a retried publish must come within it.
 	Duplicates Duration `yaml:"duplicates"`
-	// Retention is limits (default) or interest; it cannot be changed on an existing stream.
+	// Retention is limits (default) or interest (a message goes once every consumer has acknowledged it).
 	Retention string `yaml:"retention"`
 	// AlertsMaxBytes and DeadMaxBytes bound ZW_ALERTS and ZW_DEAD (0: unbounded).
 	AlertsMaxBytes int64 `yaml:"alerts_max_bytes"`

@@ -66,8 +66,8 @@ type StreamOptions struct {
 	Duplicates time.Duration
 	// Retention is "limits" (default: messages stay until a limit removes them, whoever has read them) or
 	// "interest" (a message goes once every consumer has acknowledged it; messages published while no
-	// consumer exists are dropped, so start writer and rules before ingest). It cannot be changed on an
-	// existing stream.
+	// consumer exists are dropped, so start writer and rules before ingest). The server can switch an
+	// existing stream between the two.
 	Retention string
 	// Wait is how long EnsureStreams keeps retrying while JetStream is not yet available (a cluster
 	// electing its meta leader, a node still starting); default 60s. ctx may end it sooner.
@@ -207,6 +207,7 @@ const (
 	errStreamNameInUse       = 10058 // another process created it a moment ago with other settings
 	errReplicasNotSupported  = 10074
 	errStreamInvalidConfig   = 10052
+	errStorageExceeded       = 10047
 )
 
 func retryable(err error) bool {
@@ -231,7 +232,9 @@ func hint(err error) string {
 	case errReplicasNotSupported:
 		return " (this NATS server is not clustered: set nats.stream.replicas to 1, or point nats.urls at a JetStream cluster)"
 	case errStreamInvalidConfig:
-		return " (the server cannot change this on an existing stream, e.g. its retention: keep the old setting, or drain the stream and delete it with `nats stream rm` first)"
+		return " (the server cannot change this on an existing stream: keep the old setting, or drain the stream and delete it with `nats stream rm` first)"
+	case errStorageExceeded:
+		return " (the streams' max_bytes, times their replicas, are more than the NATS servers may store: lower nats.stream.max_bytes, alerts_max_bytes, dead_max_bytes, or raise the servers' jetstream max_file_store)"
 	}
 	return ""
 }
