@@ -55,6 +55,8 @@ func TestBackend(t *testing.T) {
 		{"Errors", testErrors},
 		{"CallResource", testCallResource},
 		{"RunStream", testRunStream},
+		{"Dashboards", testDashboards},
+		{"Executable", testExecutable},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f, ds) })
 	}
