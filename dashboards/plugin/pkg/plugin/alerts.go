@@ -23,9 +23,9 @@ var alertStatuses = map[string]string{"open": "open", "acknowledged": "acknowled
 // Alert is one row of the alerts table with its current workflow status.
 type Alert struct {
 	ID, RuleID, TitleJa, TitleEn, Severity, GroupKey, Status string
-	Count                                                   uint64
-	Zones                                                   []string
-	FirstSeen, LastSeen, Created                            time.Time
+	Count                                                    uint64
+	Zones                                                    []string
+	FirstSeen, LastSeen, Created                             time.Time
 }
 
 // alertFilter selects alerts: those active in [From, To) (or created after Since), visible to the
