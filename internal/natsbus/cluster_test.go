@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/zonewatch/zonewatch/ingest/parse"
 	"github.com/zonewatch/zonewatch/ingest/pipeline"
@@ -60,8 +61,9 @@ func TestClusterNodeLossLosesAndDuplicatesNothing(t *testing.T) {
 	start := time.Now()
 	t.Logf("cluster up, R3 streams in place, leader on ingest's node: %v", time.Since(t0).Round(time.Millisecond))
 
+	reg := prometheus.NewRegistry()
 	w, err := writer.New(ctx, writer.Options{JS: writerJS, CH: ch, Database: db, BatchSize: 500,
-		FlushInterval: 200 * time.Millisecond, AckWait: 5 * time.Second, MonitorInterval: -1, Logger: quiet()})
+		FlushInterval: 200 * time.Millisecond, AckWait: 5 * time.Second, MonitorInterval: -1, Logger: quiet(), Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,8 +71,9 @@ func TestClusterNodeLossLosesAndDuplicatesNothing(t *testing.T) {
 	writerDone := make(chan error, 1)
 	go func() { writerDone <- w.Run(wctx) }()
 
-	pub := pipeline.NewPublisher(pipeline.PublisherOptions{JS: ingestJS, Logger: quiet()})
-	sink := ingestor(t, pub).Sink("cluster-test")
+	metrics := pipeline.NewMetrics(reg)
+	pub := pipeline.NewPublisher(pipeline.PublisherOptions{JS: ingestJS, Metrics: metrics, Logger: quiet()})
+	sink := ingestor(t, pub, metrics).Sink("cluster-test")
 	peer := netip.MustParseAddr("10.20.1.1")
 	for i := range n {
 		if i == n/3 {
@@ -109,7 +112,8 @@ func TestClusterNodeLossLosesAndDuplicatesNothing(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Logf("%d rows in ClickHouse after %v", total, time.Since(start).Round(time.Millisecond))
+	t.Logf("%d rows in ClickHouse after %v; publishes retried %.0f times, redelivered events looked up %.0f times",
+		total, time.Since(start).Round(time.Millisecond), sum(t, reg, "zonewatch_ingest_publish_errors_total"), sum(t, reg, "zonewatch_writer_id_lookups_total"))
 	// Let a late redelivery show itself before counting duplicates.
 	time.Sleep(time.Second)
 	if err := ch.QueryRow(ctx, `SELECT count(), uniqExact(id), uniqExact(extract(raw, 'seq=(\d+)')) FROM events`).Scan(&total, &ids, &seqs); err != nil {
@@ -269,7 +273,26 @@ func leadWhereConnected(t *testing.T, nc *nats.Conn, nodes []*natsbus.Server) *n
 	return nil
 }
 
-func ingestor(t *testing.T, pub *pipeline.Publisher) *pipeline.Ingestor {
+// sum adds up every series of a metric family ("" when absent: 0).
+func sum(t *testing.T, g prometheus.Gatherer, name string) float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			total += m.GetCounter().GetValue()
+		}
+	}
+	return total
+}
+
+func ingestor(t *testing.T, pub *pipeline.Publisher, m *pipeline.Metrics) *pipeline.Ingestor {
 	t.Helper()
 	zones, err := config.Default().ZoneMap()
 	if err != nil {
@@ -279,7 +302,7 @@ func ingestor(t *testing.T, pub *pipeline.Publisher) *pipeline.Ingestor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pipeline.NewIngestor(pipeline.NormaliserOptions{Zones: zones, Parsers: parsers}, pub, nil)
+	return pipeline.NewIngestor(pipeline.NormaliserOptions{Zones: zones, Parsers: parsers}, pub, m)
 }
 
 // quiet discards logs unless ZW_TEST_LOG is set (then debug to stderr).
