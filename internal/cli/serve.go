@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -27,11 +26,8 @@ import (
 	"github.com/zonewatch/zonewatch/ingest/writer"
 	"github.com/zonewatch/zonewatch/internal/config"
 	"github.com/zonewatch/zonewatch/internal/natsbus"
-	"github.com/zonewatch/zonewatch/internal/zone"
 	"github.com/zonewatch/zonewatch/query"
 	"github.com/zonewatch/zonewatch/query/api"
-	"github.com/zonewatch/zonewatch/rules"
-	"github.com/zonewatch/zonewatch/rules/run"
 )
 
 func newServe(g *globals) *cobra.Command {
@@ -309,33 +305,4 @@ func queryAPI(cfg *config.Config, conn driver.Conn, log *slog.Logger) (http.Hand
 		}
 	}
 	return api.NewHandler(api.Options{Engine: eng, Auth: auth, Audit: &api.TableAudit{Conn: conn, Database: cfg.ClickHouse.Database}, Logger: log})
-}
-
-// rulesStage loads the rules and makes the consumer that evaluates them; nil when no rules are configured.
-func rulesStage(ctx context.Context, cfg *config.Config, js jetstream.JetStream, ch driver.Conn, reg prometheus.Registerer, log *slog.Logger) (*run.Runner, error) {
-	if cfg.Rules.Dir == "" {
-		return nil, nil
-	}
-	zones, err := cfg.ZoneMap()
-	if err != nil {
-		return nil, err
-	}
-	var hosts []zone.Host
-	for _, h := range cfg.Hosts {
-		hosts = append(hosts, zone.Host{Name: h.Name, Role: h.Role})
-	}
-	rs, err := rules.Load(ctx, cfg.Rules.Dir, rules.LoadOptions{Zones: zones, Hosts: hosts})
-	if err != nil {
-		return nil, fmt.Errorf("rules.dir %s: %w (check them with: zonewatch rules lint %s)", cfg.Rules.Dir, err, cfg.Rules.Dir)
-	}
-	eng, err := rules.NewEngine(rules.Options{Rules: rs, Logger: log})
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(cfg.StateDir, 0o755); err != nil {
-		return nil, fmt.Errorf("state_dir: %w", err)
-	}
-	log.Info("rules loaded", "dir", cfg.Rules.Dir, "rules", len(rs.Rules))
-	return run.New(ctx, run.Options{JS: js, CH: ch, Database: cfg.ClickHouse.Database, Engine: eng,
-		StateFile: filepath.Join(cfg.StateDir, "rules-state.json"), Logger: log, Registerer: reg})
 }
