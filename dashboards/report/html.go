@@ -16,7 +16,6 @@ var htmlTemplate string
 var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"cell":   func(v any) string { return Cell(v, true) },
 	"isNum":  func(v any) bool { _, s := v.(string); return !s },
-	"kindJa": DecisionKindJa,
 }).Parse(htmlTemplate))
 
 // RenderHTML writes the report as one self-contained HTML page (inline CSS and SVG charts).

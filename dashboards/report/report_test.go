@@ -1,8 +1,10 @@
 package report_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +13,6 @@ import (
 
 	"github.com/zonewatch/zonewatch/dashboards/report"
 	"github.com/zonewatch/zonewatch/internal/clickhouse/chtest"
-	"github.com/zonewatch/zonewatch/internal/simulate"
 	"github.com/zonewatch/zonewatch/query"
 	"github.com/zonewatch/zonewatch/query/fromrules"
 )
@@ -34,7 +35,7 @@ func newFixture(t *testing.T, rate float64) *fixture {
 	_, to, _ := report.MonthRange(month)
 	start := time.Now()
 	d := loadSimulated(t, conn, db, from, to, rate)
-	insertActions(t, conn, db, d.alerts)
+	insertActions(t, conn, db, d.stored)
 	t.Logf("simulated %s to %s: %d events, %d alerts, %d lines dead-lettered, in %s", from, to, d.events, len(d.alerts), d.dead, time.Since(start).Round(time.Millisecond))
 	eng, err := query.New(query.Options{Conn: conn, Database: db, Sources: []query.Source{query.EventsHourly},
 		Lists: fromrules.Lists(d.rules), Limits: query.Limits{MaxScanRows: 2_000_000}})
@@ -82,8 +83,8 @@ func classOf(group string) string {
 	return "日勤職員"
 }
 
-var _ = simulate.KindPortScan
-
+// TestReport generates the report for a simulated November 2026 (with October to compare), checks
+// every figure against independent counts, and renders it in every format.
 func TestReport(t *testing.T) {
 	f := newFixture(t, 0.03)
 	start := time.Now()
@@ -91,12 +92,45 @@ func TestReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("built in %s", time.Since(start))
-	b, _ := json.MarshalIndent(r, "", "  ")
-	os.WriteFile("/root/lt/B/model.json", b, 0o644)
-	paths, err := report.Write(r, report.WriteOptions{Dir: "/root/lt/report"})
+	t.Logf("report built in %s", time.Since(start).Round(time.Millisecond))
+	c := newChecker(t, f, r)
+	for _, s := range []struct {
+		name string
+		fn   func()
+	}{
+		{"summary", c.summary}, {"coverage", c.coverage}, {"zones", c.zones}, {"daily", c.daily},
+		{"matrix", c.matrix}, {"cross-zone", c.crossZone}, {"off-hours", c.offHours},
+		{"suspicious", c.suspicious}, {"handling", c.handling}, {"incidents", c.incidents}, {"decisions", c.decisions},
+	} {
+		t.Run(s.name, func(t *testing.T) { c.t = t; s.fn() })
+	}
+	c.t = t
+	t.Run("deterministic", func(t *testing.T) {
+		again, err := report.Build(t.Context(), f.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := json.Marshal(r)
+		b, _ := json.Marshal(again)
+		if string(a) != string(b) {
+			t.Error("two builds of the same month differ")
+		}
+		p1, p2 := renderPDF(t, r), renderPDF(t, again)
+		if !bytes.Equal(p1, p2) {
+			t.Error("two PDFs of the same report differ")
+		}
+	})
+	dir := t.TempDir()
+	if out := os.Getenv("ZW_REPORT_OUT"); out != "" {
+		dir = out // to look at the result: ZW_REPORT_OUT=/some/dir go test -run TestReport ./dashboards/report
+	}
+	paths, err := report.Write(r, report.WriteOptions{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Log(paths)
+	t.Logf("wrote %d files to %s", len(paths), dir)
+	t.Run("pdf", func(t *testing.T) { checkPDF(t, r, filepath.Join(dir, "zonewatch-report-"+month+".pdf")) })
+	t.Run("html", func(t *testing.T) { checkHTML(t, r, filepath.Join(dir, "zonewatch-report-"+month+".html")) })
+	t.Run("csv", func(t *testing.T) { checkCSV(t, r, filepath.Join(dir, "csv-"+month)) })
+	t.Run("xlsx", func(t *testing.T) { checkXLSX(t, r, filepath.Join(dir, "zonewatch-report-"+month+".xlsx")) })
 }

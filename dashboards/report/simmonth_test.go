@@ -31,6 +31,9 @@ type simData struct {
 	rules  *rules.RuleSet
 	events int
 	alerts []rules.Alert
+	// stored are the alerts as the alerts table keeps them: one per id, the latest created (an absence
+	// alert raised again for the same silence has the same id).
+	stored []rules.Alert
 	dead   int
 }
 
@@ -121,7 +124,26 @@ func loadSimulated(tb testing.TB, conn driver.Conn, db string, from, to time.Tim
 	// The absence rules tick once a minute of simulated time, as serve's ticker would.
 	s.d.alerts = append(s.d.alerts, eng.Tick(to)...)
 	insertAlerts(tb, conn, db, s.d.alerts)
+	s.d.stored = latestByID(s.d.alerts)
 	return s.d
+}
+
+// latestByID keeps the last alert of each id with the greatest created time, in first-raised order.
+func latestByID(alerts []rules.Alert) []rules.Alert {
+	at := map[string]int{}
+	var out []rules.Alert
+	for _, a := range alerts {
+		i, ok := at[a.ID]
+		if !ok {
+			at[a.ID] = len(out)
+			out = append(out, a)
+			continue
+		}
+		if !a.Created.Before(out[i].Created) {
+			out[i] = a
+		}
+	}
+	return out
 }
 
 type loadSink struct {
@@ -255,7 +277,7 @@ func insertAlerts(tb testing.TB, conn driver.Conn, db string, alerts []rules.Ale
 	}
 }
 
-// insertActions plays the SOC's part, deterministically: of the alerts in creation order, every
+// insertActions plays the SOC's part on the stored alerts, deterministically: of the alerts in order, every
 // third is acknowledged after (i mod 7 + 1) × 20 minutes and resolved two hours later, every third
 // only acknowledged, and the rest left open.
 func insertActions(tb testing.TB, conn driver.Conn, db string, alerts []rules.Alert) {
