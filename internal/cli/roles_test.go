@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -83,12 +84,14 @@ func TestSplitRolesNeedExternalServers(t *testing.T) {
 	}
 }
 
-// TestEachRoleRunsAlone runs ingest, writer, rules and api as four serve processes (in this process, each
-// with its own configuration, state and HTTP port) over one external NATS and one ClickHouse, as a
-// scaled-out deployment does. A line sent to ingest is stored by the writer, raises the policy's alert in
-// rules, and is seen through the API. Ingest is given an unreachable ClickHouse and the API an unreachable
-// NATS: they start all the same, because they do not use them.
+// TestEachRoleRunsAlone runs ingest, two writers, rules and api as five serve processes (in this process,
+// each with its own configuration, state and HTTP port) over one external NATS and one ClickHouse, as a
+// scaled-out deployment does. Lines sent to ingest are stored once by the writers sharing their durable
+// consumer, the mynumber one raises the policy's alert in rules, and the API sees them. Ingest is given an
+// unreachable ClickHouse and the API an unreachable NATS: they start all the same, because they do not
+// use them.
 func TestEachRoleRunsAlone(t *testing.T) {
+	const lines = 400
 	conn, db := chtest.NewDatabase(t)
 	srv, err := natsbus.StartServer(natsbus.ServerOptions{Listen: "127.0.0.1:0", DataDir: filepath.Join(t.TempDir(), "nats")})
 	if err != nil {
@@ -101,23 +104,31 @@ func TestEachRoleRunsAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	type process struct {
+		role string
+		info readyInfo
+	}
+	var procs []process
 	infos := map[string]readyInfo{}
-	for _, role := range []string{RoleIngest, RoleWriter, RoleRules, RoleAPI} {
+	for _, role := range []string{RoleIngest, RoleWriter, RoleWriter, RoleRules, RoleAPI} {
 		dir := t.TempDir()
 		cfg := testConfig(t, dir, db)
 		cfg.NATS.URLs = []string{srv.ClientURL()}
 		cfg.API.TokensFile = tokens
+		cfg.Writer.BatchSize = 50 // small batches, so that both writers take some
 		switch role {
 		case RoleIngest:
 			cfg.ClickHouse.Addr = []string{"127.0.0.1:1"}
 		case RoleAPI:
 			cfg.NATS.URLs = []string{"nats://127.0.0.1:1"}
 		}
-		infos[role] = startRole(t, cfg, dir, role)
+		info := startRole(t, cfg, dir, role)
+		procs = append(procs, process{role, info})
+		infos[role] = info
 	}
-	for role, info := range infos {
-		if n := len(info.Listeners); (role == RoleIngest) != (n > 0) {
-			t.Errorf("%s process has %d syslog listeners", role, n)
+	for _, p := range procs {
+		if n := len(p.info.Listeners); (p.role == RoleIngest) != (n > 0) {
+			t.Errorf("%s process has %d syslog listeners", p.role, n)
 		}
 	}
 
@@ -128,10 +139,26 @@ func TestEachRoleRunsAlone(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Second)
 	msg := fmt.Sprintf(`<132>1 %s fw-mynumber fortigate - - - srcip=10.10.1.5 srcport=50123 dstip=10.20.1.8 dstport=445 proto=6 action="deny" policyid=0`, now.Format(time.RFC3339))
 	fmt.Fprintf(c, "%d %s", len(msg), msg)
+	for i := 1; i < lines; i++ {
+		msg := fmt.Sprintf(`<78>1 %s lgwan-srv01 cron - - - (root) CMD (run-parts /etc/cron.hourly) seq=%d`, now.Format(time.RFC3339), i)
+		fmt.Fprintf(c, "%d %s", len(msg), msg)
+	}
 	_ = c.Close()
 
+	waitCount(t, conn, lines, "SELECT count() FROM events")
 	waitCount(t, conn, 1, "SELECT count() FROM events WHERE source_zone = 'mynumber'")
 	waitCount(t, conn, 1, "SELECT count() FROM alerts FINAL WHERE rule_id = 'ZW-CZ-001' AND has(zones, 'mynumber')")
+	time.Sleep(500 * time.Millisecond) // a duplicate from the other writer would show by now
+	waitCount(t, conn, lines, "SELECT uniqExact(raw) FROM events")
+	waitCount(t, conn, lines, "SELECT count() FROM events")
+	var perWriter []string
+	for _, p := range procs {
+		if p.role == RoleWriter {
+			_, body := httpGetText(t, "http://"+p.info.API+"/metrics")
+			perWriter = append(perWriter, metricLine(body, "zonewatch_writer_rows_inserted_total"))
+		}
+	}
+	t.Logf("rows inserted by each writer: %v", perWriter)
 
 	q := url.Values{"from": {now.Add(-time.Hour).Format(time.RFC3339)}, "to": {now.Add(time.Hour).Format(time.RFC3339)}}
 	for _, role := range []string{RoleIngest, RoleWriter, RoleRules, RoleAPI} {
@@ -198,4 +225,25 @@ func httpGet(t *testing.T, u, token string) (int, string) {
 		b.Write(raw)
 	}
 	return resp.StatusCode, b.String()
+}
+
+func httpGetText(t *testing.T, u string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// metricLine is the value of a metric without labels in a /metrics page, or "absent".
+func metricLine(page, name string) string {
+	for _, l := range strings.Split(page, "\n") {
+		if v, ok := strings.CutPrefix(l, name+" "); ok {
+			return v
+		}
+	}
+	return "absent"
 }
