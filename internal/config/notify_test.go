@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -72,5 +73,36 @@ func TestNotifyErrors(t *testing.T) {
 				t.Fatalf("err = %v\nwant the file %s and %q", err, p, tc.want)
 			}
 		})
+	}
+}
+
+// TestExampleNotifyLoads: the commented notify example of deploy/zonewatch.example.yaml, uncommented, is
+// a valid configuration (the documentation cannot drift from the code).
+func TestExampleNotifyLoads(t *testing.T) {
+	b, err := os.ReadFile("../../deploy/zonewatch.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	rules := ""
+	in := false
+	for _, line := range strings.Split(string(b), "\n") {
+		switch {
+		case line == "notify:":
+			in = true
+		case in && line != "" && !strings.HasPrefix(line, " "):
+			in = false
+		case in && strings.HasPrefix(line, "  # "):
+			out = append(out, "  "+strings.TrimPrefix(line, "  # "))
+		case strings.HasPrefix(line, "  # partition:"):
+			rules = "rules:\n  " + strings.TrimPrefix(line, "  # ") + "\n"
+		}
+	}
+	c, err := Load(write(t, rules+"notify:\n"+strings.Join(out, "\n")+"\n"), func(string) string { return "" })
+	if err != nil {
+		t.Fatalf("%v\n%s", err, strings.Join(out, "\n"))
+	}
+	if len(c.Notify.Receivers) != 2 || len(c.Notify.Routes) != 3 || c.Rules.Partition != (RulesPartition{Index: 0, Count: 2}) {
+		t.Errorf("example notify: %+v, partition %+v", c.Notify, c.Rules.Partition)
 	}
 }
