@@ -48,7 +48,14 @@ if [ ! -s "$ZONEWATCH_CHDB_LIB" ]; then
   log "embedded ClickHouse library at $ZONEWATCH_CHDB_LIB"
 fi
 
-if [ -f dashboards/plugin/package.json ] && [ ! -d dashboards/plugin/node_modules ]; then
-  log "installing the Grafana plugin's npm packages"
-  (cd dashboards/plugin && npm ci --no-audit --no-fund --loglevel=error)
+# The Grafana plugin's npm packages, exactly as package-lock.json pins them; npm ci runs again only when
+# the lock file changed since the last install (its checksum is kept in node_modules).
+plugin=dashboards/plugin
+if [ -f "$plugin/package-lock.json" ]; then
+  lock_sum=$(sha256sum "$plugin/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$plugin/node_modules/.zonewatch-lock.sha256" 2>/dev/null)" != "$lock_sum" ]; then
+    log "installing the Grafana plugin's npm packages (npm ci)"
+    (cd "$plugin" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$lock_sum" > "$plugin/node_modules/.zonewatch-lock.sha256"
+  fi
 fi

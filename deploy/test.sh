@@ -15,5 +15,7 @@ go run . rules lint rules/default
 go run . rules test rules/default
 echo "== systemd units: systemd-analyze verify, exposure, capabilities, sysusers"
 ./deploy/systemd/verify.sh
+echo "== the Grafana plugin: frontend tests, build (module.js and the backend executables), dist check"
+(cd dashboards/plugin && npm run --silent test:ci && npm run --silent build && npm run --silent check-dist)
 echo "== go test"
 go test -count=1 -timeout 45m ./...

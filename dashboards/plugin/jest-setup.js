@@ -3,6 +3,7 @@ import { TextDecoder, TextEncoder } from 'util';
 
 // jsdom lacks these; @grafana/ui uses them.
 Object.assign(global, { TextDecoder, TextEncoder });
+// (The dist checker's tests run in the node environment, without a DOM: guard what needs one.)
 Object.defineProperty(global, 'matchMedia', {
   writable: true,
   value: (query) => ({
@@ -16,7 +17,9 @@ Object.defineProperty(global, 'matchMedia', {
     dispatchEvent: jest.fn(),
   }),
 });
-HTMLCanvasElement.prototype.getContext = () => {};
+if (typeof HTMLCanvasElement !== 'undefined') {
+  HTMLCanvasElement.prototype.getContext = () => {};
+}
 // @grafana/ui's Select menu watches its options' visibility; jsdom has no layout, so nothing to observe.
 global.IntersectionObserver = class {
   observe() {}

@@ -11,7 +11,7 @@ import {
 import { DataSourceWithBackend, getGrafanaLiveSrv, getTemplateSrv, TemplateSrv } from '@grafana/runtime';
 import { merge, Observable } from 'rxjs';
 
-import { interpolateFilter, interpolatePlain, ReplaceFn, withAdHocFilters } from './interpolate';
+import { interpolateFilter, interpolatePlain, ReplaceFn } from './interpolate';
 import { DEFAULT_QUERY, FieldInfo, ValidateResult, VariableName, ZonewatchOptions, ZonewatchQuery } from './types';
 import { ZonewatchVariableSupport } from './variables';
 
@@ -52,10 +52,13 @@ export class DataSource extends DataSourceWithBackend<ZonewatchQuery, ZonewatchO
 
   applyTemplateVariables(query: ZonewatchQuery, scopedVars: ScopedVars, filters?: AdHocVariableFilter[]): ZonewatchQuery {
     const replace: ReplaceFn = (text, format) => this.templateSrv.replace(text, scopedVars, format);
-    const filter = interpolateFilter(query.filter ?? '', replace);
+    // Ad hoc filters go to the backend as they are: it knows each field's type and quotes the value as
+    // a literal of that type. A variable query lists values for the variable editor, unfiltered.
+    const adhoc = query.queryType === 'variable' ? [] : (filters ?? []).map(({ key, operator, value }) => ({ key, operator, value }));
     return {
       ...query,
-      filter: query.queryType === 'variable' ? filter : withAdHocFilters(filter, filters),
+      filter: interpolateFilter(query.filter ?? '', replace),
+      adhocFilters: adhoc.length > 0 ? adhoc : undefined,
       groupBy: interpolatePlain(query.groupBy, replace),
       field: interpolatePlain(query.field, replace),
       severity: interpolatePlain(query.severity, replace),

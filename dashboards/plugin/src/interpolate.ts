@@ -1,6 +1,4 @@
-import { AdHocVariableFilter } from '@grafana/data';
-
-// Template variables and ad hoc filters go into a filter written in zonewatch's rule language (expr).
+// Template variables go into a filter written in zonewatch's rule language (expr).
 // A variable's value is data, never syntax: wherever it lands it becomes a literal, so a value such as
 // `x" || true || "` cannot widen the filter. (The backend still enforces zone scopes whatever the filter
 // says; this only keeps a dashboard's own queries meaning what they say.)
@@ -95,48 +93,4 @@ export function interpolatePlain(value: string | undefined, replace: ReplaceFn):
     return value;
   }
   return replace(value, (v) => (Array.isArray(v) ? v.join(',') : v));
-}
-
-const FIELD = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
-
-/** One ad hoc filter as an expr condition; throws for a key that is not a field name or an unknown operator. */
-export function adHocCondition(f: AdHocVariableFilter): string {
-  if (!FIELD.test(f.key)) {
-    throw new Error(`ad hoc filter: "${f.key}" is not a field name (want an ECS field such as source.zone)`);
-  }
-  const values = f.values && f.values.length > 0 ? f.values : [f.value];
-  switch (f.operator) {
-    case '=':
-      return `${f.key} == ${exprLiteral(f.value)}`;
-    case '!=':
-      return `${f.key} != ${exprLiteral(f.value)}`;
-    case '=|':
-      return `${f.key} in [${values.map(exprLiteral).join(', ')}]`;
-    case '!=|':
-      return `${f.key} not in [${values.map(exprLiteral).join(', ')}]`;
-    case '=~':
-      return `${f.key} matches ${JSON.stringify(f.value)}`;
-    case '!~':
-      return `not (${f.key} matches ${JSON.stringify(f.value)})`;
-    case '<':
-    case '>':
-    case '<=':
-    case '>=':
-      if (!NUMBER.test(f.value)) {
-        throw new Error(`ad hoc filter: ${f.key} ${f.operator} ${JSON.stringify(f.value)}: the value must be a number`);
-      }
-      return `${f.key} ${f.operator} ${f.value}`;
-    default:
-      throw new Error(`ad hoc filter: operator ${JSON.stringify(f.operator)} on ${f.key} is not supported (use =, !=, =~, !~, <, >)`);
-  }
-}
-
-/** The filter with the ad hoc filters ANDed to it. */
-export function withAdHocFilters(filter: string, filters: AdHocVariableFilter[] | undefined): string {
-  const conds = (filters ?? []).map(adHocCondition);
-  if (conds.length === 0) {
-    return filter;
-  }
-  const parts = filter.trim() ? [`(${filter.trim()})`, ...conds] : conds;
-  return parts.join(' && ');
 }

@@ -10,6 +10,15 @@ export type Aggregation = 'count' | 'count_distinct' | 'sum';
 export type OffHoursBy = 'user' | 'host';
 export type AlertStatus = 'open' | 'acknowledged' | 'resolved' | 'all';
 export type VariableName = 'zones' | 'hosts' | 'users' | 'rules' | 'severities';
+export type HealthView = 'sources' | 'dead_letters' | 'lag';
+export type SeriesFormat = 'wide' | 'long';
+
+/** One of Grafana's ad hoc filters; the backend turns it into a condition typed by the field. */
+export interface AdhocFilter {
+  key: string;
+  operator: string;
+  value: string;
+}
 
 export interface ZonewatchQuery extends DataQuery {
   queryType?: QueryType;
@@ -26,6 +35,12 @@ export interface ZonewatchQuery extends DataQuery {
   /** Alert severity (info, low, medium, high, critical); empty for all. */
   severity?: string;
   variable?: VariableName;
+  /** Health: which table (per log source, dead letters, consumer lag); sources when empty. */
+  healthView?: HealthView;
+  /** Counts over time: one field per group (wide, the default) or one row per bucket and group (long). */
+  format?: SeriesFormat;
+  /** Set by applyTemplateVariables from the dashboard's ad hoc filters; not saved with the panel. */
+  adhocFilters?: AdhocFilter[];
   /** Frontend only: also subscribe to the live `alerts` channel (alerts queries). */
   stream?: boolean;
 }
@@ -44,18 +59,20 @@ export interface QueryTypeInfo {
   limit: boolean;
   offHoursBy: boolean;
   alert: boolean;
+  health: boolean;
+  format: boolean;
 }
 
-const none: QueryTypeInfo = { filter: false, groupBy: false, aggregation: false, limit: false, offHoursBy: false, alert: false };
+const none: QueryTypeInfo = { filter: false, groupBy: false, aggregation: false, limit: false, offHoursBy: false, alert: false, health: false, format: false };
 
 export const QUERY_TYPE_INFO: Record<QueryType, QueryTypeInfo> = {
   events: { ...none, filter: true, limit: true },
-  timeseries: { ...none, filter: true, groupBy: true, aggregation: true },
+  timeseries: { ...none, filter: true, groupBy: true, aggregation: true, format: true },
   topn: { ...none, filter: true, groupBy: true, aggregation: true, limit: true },
   zonepairs: { ...none, filter: true },
   offhours: { ...none, filter: true, offHoursBy: true, limit: true },
   alerts: { ...none, filter: true, limit: true, alert: true },
-  health: none,
+  health: { ...none, health: true },
   variable: none,
 };
 
@@ -94,6 +111,17 @@ export const SEVERITIES: Array<SelectableValue<string>> = [
   { value: 'medium', label: 'Medium' },
   { value: 'low', label: 'Low' },
   { value: 'info', label: 'Info' },
+];
+
+export const HEALTH_VIEWS: Array<SelectableValue<HealthView>> = [
+  { value: 'sources', label: 'Log sources', description: 'Events per source, last seen, silent sources' },
+  { value: 'dead_letters', label: 'Dead letters', description: 'Messages kept whole because they could not be read' },
+  { value: 'lag', label: 'Lag', description: 'How far the writer and rules consumers are behind' },
+];
+
+export const SERIES_FORMATS: Array<SelectableValue<SeriesFormat>> = [
+  { value: 'wide', label: 'Wide', description: 'One field per group' },
+  { value: 'long', label: 'Long', description: 'One row per bucket and group' },
 ];
 
 export const VARIABLES: Array<SelectableValue<VariableName>> = [

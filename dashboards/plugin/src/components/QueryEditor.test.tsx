@@ -184,4 +184,17 @@ describe('QueryEditor', () => {
     await userEvent.click(screen.getByText('Host'));
     expect(onChange).toHaveBeenLastCalledWith(expect.objectContaining({ queryType: 'offhours', offHoursBy: 'host' }));
   });
+
+  test('pipeline health: which view, and no filter', async () => {
+    const { onChange } = await renderEditor({ refId: 'A', queryType: 'health' });
+    expect(screen.queryByLabelText('Filter')).not.toBeInTheDocument();
+    await userEvent.click(screen.getByText('Dead letters'));
+    expect(onChange).toHaveBeenLastCalledWith({ refId: 'A', queryType: 'health', healthView: 'dead_letters' });
+  });
+
+  test('counts over time: long format', async () => {
+    const { onChange } = await renderEditor({ refId: 'A', queryType: 'timeseries', groupBy: 'source.zone' });
+    await userEvent.click(screen.getByText('Long'));
+    expect(onChange).toHaveBeenLastCalledWith({ refId: 'A', queryType: 'timeseries', groupBy: 'source.zone', format: 'long' });
+  });
 });

@@ -10,12 +10,16 @@ import {
   Aggregation,
   DEFAULT_QUERY,
   FieldInfo,
+  HEALTH_VIEWS,
+  HealthView,
   OFF_HOURS_BY,
   OffHoursBy,
   QUERY_TYPE_INFO,
   QUERY_TYPES,
   QueryType,
+  SERIES_FORMATS,
   SEVERITIES,
+  SeriesFormat,
   ValidateResult,
   ZonewatchOptions,
   ZonewatchQuery,
@@ -215,6 +219,28 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
             </InlineField>
           )}
         </InlineFieldRow>
+      )}
+
+      {info.format && (
+        <InlineField label="Series" labelWidth={LABEL_WIDTH} tooltip="Wide suits time series panels; long suits tables and transformations">
+          <RadioButtonGroup<SeriesFormat>
+            aria-label="Series format"
+            options={SERIES_FORMATS}
+            value={q.format ?? 'wide'}
+            onChange={(v) => change({ format: v })}
+          />
+        </InlineField>
+      )}
+
+      {info.health && (
+        <InlineField label="Show" labelWidth={LABEL_WIDTH} tooltip="Which part of the pipeline's health">
+          <RadioButtonGroup<HealthView>
+            aria-label="Health view"
+            options={HEALTH_VIEWS}
+            value={q.healthView ?? 'sources'}
+            onChange={(v) => change({ healthView: v })}
+          />
+        </InlineField>
       )}
 
       {info.offHoursBy && (
