@@ -189,13 +189,14 @@ func logChange(log *slog.Logger, before *jetstream.StreamConfig, cfg jetstream.S
 		return
 	}
 	if before.Replicas != cfg.Replicas || before.MaxBytes != cfg.MaxBytes || before.MaxMsgs != cfg.MaxMsgs ||
-		before.MaxAge != cfg.MaxAge || before.Duplicates != cfg.Duplicates {
+		before.MaxAge != cfg.MaxAge || before.Duplicates != cfg.Duplicates || before.Retention != cfg.Retention {
 		log.Info("JetStream stream updated", "stream", cfg.Name,
 			"replicas", fmt.Sprintf("%d→%d", before.Replicas, cfg.Replicas),
 			"max_bytes", fmt.Sprintf("%d→%d", before.MaxBytes, cfg.MaxBytes),
 			"max_msgs", fmt.Sprintf("%d→%d", before.MaxMsgs, cfg.MaxMsgs),
 			"max_age", fmt.Sprintf("%v→%v", before.MaxAge, cfg.MaxAge),
-			"duplicates", fmt.Sprintf("%v→%v", before.Duplicates, cfg.Duplicates))
+			"duplicates", fmt.Sprintf("%v→%v", before.Duplicates, cfg.Duplicates),
+			"retention", fmt.Sprintf("%v→%v", before.Retention, cfg.Retention))
 	}
 }
 
