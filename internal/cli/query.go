@@ -24,6 +24,7 @@ import (
 	"github.com/zonewatch/zonewatch/internal/event"
 	"github.com/zonewatch/zonewatch/query"
 	"github.com/zonewatch/zonewatch/query/api"
+	"github.com/zonewatch/zonewatch/query/fromrules"
 )
 
 // queryFlags are zonewatch query's options.
@@ -386,4 +387,14 @@ func printResult(w io.Writer, format string, res *query.Result) error {
 		fmt.Fprintln(tw, strings.Join(out, "\t"))
 	}
 	return tw.Flush()
+}
+
+// loadedRules describes the rules stage's current rules (reloads included) for the API's
+// /api/v1/rules; nil when this process runs no rules stage, or only a partition of the rules
+// (the API would call the other partitions' rules not loaded).
+func loadedRules(cfg *config.Config, p *rulesProc) func() []api.RuleInfo {
+	if p == nil || p.runner == nil || cfg.Rules.Partition.Count > 1 {
+		return nil
+	}
+	return func() []api.RuleInfo { return fromrules.RuleInfos(p.runner.Engine().Rules()) }
 }

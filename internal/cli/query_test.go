@@ -3,14 +3,17 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/zonewatch/zonewatch/internal/clickhouse/chtest"
+	"github.com/zonewatch/zonewatch/query/api"
 )
 
 var updateQueryGolden = flag.Bool("update-query", false, "rewrite testdata/query/*.golden")
@@ -125,5 +128,47 @@ func TestCaretPad(t *testing.T) {
 		if got := caretPad(tc.line, tc.column); got != tc.want {
 			t.Errorf("caretPad(%q, %d) = %q, want %q", tc.line, tc.column, got, tc.want)
 		}
+	}
+}
+
+// TestServeAPIListsLoadedRules checks that serve gives the API its rules stage's rules: the default
+// pack's rules are listed as enabled before any of them raised an alert.
+func TestServeAPIListsLoadedRules(t *testing.T) {
+	_, db := chtest.NewDatabase(t)
+	dir := t.TempDir()
+	tok, hash := api.NewToken()
+	tokens := filepath.Join(dir, "tokens")
+	if err := os.WriteFile(tokens, []byte(hash+" soc viewer *\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, dir, db)
+	cfg.API.TokensFile = tokens
+	info, stop := startServe(t, cfg, dir)
+	defer stop()
+	req, _ := http.NewRequest("GET", "http://"+info.API+"/api/v1/rules", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Loaded bool `json:"loaded"`
+		Rules  []struct {
+			RuleID, Status string
+			Alerts         int
+		} `json:"rules"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET /api/v1/rules: %d %v", resp.StatusCode, err)
+	}
+	enabled := 0
+	for _, r := range body.Rules {
+		if r.Status == "enabled" {
+			enabled++
+		}
+	}
+	if !body.Loaded || enabled < 5 {
+		t.Errorf("rules: loaded %v, %d enabled of %d: want the default pack's rules", body.Loaded, enabled, len(body.Rules))
 	}
 }

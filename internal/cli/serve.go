@@ -157,7 +157,7 @@ func serveRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, ready
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	if roles.API {
-		apiHandler, err := queryAPI(cfg, chConn, log)
+		apiHandler, err := queryAPI(cfg, chConn, log, loadedRules(cfg, runner))
 		if err != nil {
 			return err
 		}
@@ -292,8 +292,9 @@ func retention(cfg *config.Config, log *slog.Logger) writer.Retention {
 }
 
 // queryAPI is the query HTTP API: tokens from the configured file or the api_tokens table, every query
-// audited into the audit table, the hourly rollup used where it can answer.
-func queryAPI(cfg *config.Config, conn driver.Conn, log *slog.Logger) (http.Handler, error) {
+// audited into the audit table, the hourly rollup used where it can answer; rules (may be nil) describes
+// the loaded rules for /api/v1/rules.
+func queryAPI(cfg *config.Config, conn driver.Conn, log *slog.Logger, rules func() []api.RuleInfo) (http.Handler, error) {
 	eng, err := query.New(query.Options{Conn: conn, Database: cfg.ClickHouse.Database, Sources: []query.Source{query.EventsHourly}, Logger: log})
 	if err != nil {
 		return nil, err
@@ -304,5 +305,5 @@ func queryAPI(cfg *config.Config, conn driver.Conn, log *slog.Logger) (http.Hand
 			return nil, fmt.Errorf("api.tokens_file: %w", err)
 		}
 	}
-	return api.NewHandler(api.Options{Engine: eng, Auth: auth, Audit: &api.TableAudit{Conn: conn, Database: cfg.ClickHouse.Database}, Logger: log})
+	return api.NewHandler(api.Options{Engine: eng, Auth: auth, Audit: &api.TableAudit{Conn: conn, Database: cfg.ClickHouse.Database}, Logger: log, Rules: rules})
 }
