@@ -65,7 +65,7 @@ Configuration: --config FILE (see deploy/zonewatch.example.yaml); without it the
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVarP(&g.config, "config", "c", os.Getenv("ZONEWATCH_CONFIG"), "configuration file (YAML); env ZONEWATCH_CONFIG")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "debug, info, warn or error")
-	root.AddCommand(newServe(g), newMigrate(g), newSimulate(g), newRetention(g), newRules(g), newQuery(g), newVersion(g))
+	root.AddCommand(newServe(g), newMigrate(g), newSimulate(g), newRetention(g), newRules(g), newQuery(g), newReport(g), newVersion(g))
 	return root
 }
 
