@@ -44,7 +44,7 @@ type node struct {
 func (n *node) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(n.opts.TCPPort)) }
 
 // startCluster starts n embedded servers as the n single-replica shards of cluster "zw" on loopback.
-func startCluster(t *testing.T, n int) []*node {
+func startCluster(t testing.TB, n int) []*node {
 	t.Helper()
 	chtest.RequireLib(t)
 	// remote_servers must name every node's port before any starts: pick them now.
@@ -75,7 +75,7 @@ func startCluster(t *testing.T, n int) []*node {
 	return nodes
 }
 
-func (n *node) start(t *testing.T) {
+func (n *node) start(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -87,7 +87,7 @@ func (n *node) start(t *testing.T) {
 }
 
 // kill SIGKILLs the node, as a crash would, and waits until the process is gone.
-func (n *node) kill(t *testing.T) {
+func (n *node) kill(t testing.TB) {
 	t.Helper()
 	if err := n.srv.Kill(); err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func (n *node) kill(t *testing.T) {
 	waitFor(t, 10*time.Second, "the killed node to exit", func() bool { return n.srv.PID() == 0 })
 }
 
-func freePorts(t *testing.T, n int) []int {
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
 	ports := make([]int, n)
 	for i := range ports {
@@ -109,7 +109,7 @@ func freePorts(t *testing.T, n int) []int {
 	return ports
 }
 
-func open(t *testing.T, addr, db string, settings map[string]any) driver.Conn {
+func open(t testing.TB, addr, db string, settings map[string]any) driver.Conn {
 	t.Helper()
 	conn, err := clickhouse.Open(context.Background(), clickhouse.ConnOptions{Addr: []string{addr}, Database: db,
 		DialTimeout: 2 * time.Second, Settings: settings})
@@ -120,7 +120,7 @@ func open(t *testing.T, addr, db string, settings map[string]any) driver.Conn {
 	return conn
 }
 
-func count(t *testing.T, conn driver.Conn, query string, args ...any) uint64 {
+func count(t testing.TB, conn driver.Conn, query string, args ...any) uint64 {
 	t.Helper()
 	var n uint64
 	if err := conn.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
@@ -129,7 +129,7 @@ func count(t *testing.T, conn driver.Conn, query string, args ...any) uint64 {
 	return n
 }
 
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -152,7 +152,7 @@ type bus struct {
 	js jetstream.JetStream
 }
 
-func startBus(t *testing.T) *bus {
+func startBus(t testing.TB) *bus {
 	t.Helper()
 	srv, err := natsbus.StartServer(natsbus.ServerOptions{Listen: "127.0.0.1:0", DataDir: filepath.Join(t.TempDir(), "nats")})
 	if err != nil {
@@ -175,7 +175,7 @@ func startBus(t *testing.T) *bus {
 }
 
 // publish puts events on the stream as ingest does and waits until JetStream stored them.
-func (b *bus) publish(t *testing.T, events []event.Event) {
+func (b *bus) publish(t testing.TB, events []event.Event) {
 	t.Helper()
 	for i := range events {
 		e := &events[i]
@@ -188,16 +188,18 @@ func (b *bus) publish(t *testing.T, events []event.Event) {
 		if _, err := b.js.PublishMsgAsync(msg); err != nil {
 			t.Fatal(err)
 		}
-	}
-	select {
-	case <-b.js.PublishAsyncComplete():
-	case <-time.After(60 * time.Second):
-		t.Fatal("JetStream did not acknowledge the publishes in 60s")
+		if i%1000 == 999 || i == len(events)-1 { // bound the publishes in flight
+			select {
+			case <-b.js.PublishAsyncComplete():
+			case <-time.After(60 * time.Second):
+				t.Fatal("JetStream did not acknowledge the publishes in 60s")
+			}
+		}
 	}
 }
 
 // settled reports whether the writer's consumer has acknowledged every message.
-func (b *bus) settled(t *testing.T) bool {
+func (b *bus) settled(t testing.TB) bool {
 	t.Helper()
 	c, err := b.js.Consumer(context.Background(), natsbus.StreamEvents, natsbus.ConsumerWriter)
 	if err != nil {
@@ -211,7 +213,7 @@ func (b *bus) settled(t *testing.T) bool {
 }
 
 // runWriter runs a zonewatch writer until stop (or the test's end) and returns its metrics.
-func runWriter(t *testing.T, o writer.Options) (stop func(), reg *prometheus.Registry) {
+func runWriter(t testing.TB, o writer.Options) (stop func(), reg *prometheus.Registry) {
 	t.Helper()
 	reg = prometheus.NewRegistry()
 	o.Registerer, o.Logger = reg, quiet()
@@ -239,7 +241,7 @@ func runWriter(t *testing.T, o writer.Options) (stop func(), reg *prometheus.Reg
 	return stop, reg
 }
 
-func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
+func metric(t testing.TB, reg *prometheus.Registry, name string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -250,6 +252,9 @@ func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
 			for _, m := range mf.GetMetric() {
 				if m.Counter != nil {
 					return m.Counter.GetValue()
+				}
+				if h := m.GetHistogram(); h != nil {
+					return h.GetSampleSum() / float64(max(1, h.GetSampleCount())) // the mean
 				}
 				return m.GetGauge().GetValue()
 			}
