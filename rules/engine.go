@@ -63,6 +63,9 @@ type Engine struct {
 	memoEpoch []uint32
 	memoVal   []bool
 	epoch     uint32
+	// The hashes of the partition keys of the event being evaluated, valid when partEpoch[i] is epoch.
+	partEpoch []uint32
+	partHash  []uint64
 }
 
 // NewEngine makes an engine.
@@ -111,6 +114,8 @@ func (e *Engine) setRules(rs *RuleSet) {
 	e.preds = rs.comp.preds
 	e.memoEpoch = make([]uint32, len(e.preds))
 	e.memoVal = make([]bool, len(e.preds))
+	e.partEpoch = make([]uint32, rs.partSlots)
+	e.partHash = make([]uint64, rs.partSlots)
 	e.epoch = 0
 	e.state = make(map[string]*ruleState, len(rs.Rules))
 	now := e.opts.Now()
@@ -175,13 +180,14 @@ func (e *Engine) Eval(ev *event.Event) []Alert {
 	e.epoch++
 	if e.epoch == 0 { // wrapped: forget every stamp
 		clear(e.memoEpoch)
+		clear(e.partEpoch)
 		e.epoch = 1
 	}
 	var out []Alert
 	part := e.opts.Partition.Active()
 	for _, bucket := range e.rules.index.candidates(ev) {
 		for _, r := range bucket {
-			if part && !e.opts.Partition.owns(r.ID, r.part, ev) {
+			if part && !e.owns(r, ev) {
 				continue // another rule process owns this rule's key of the event
 			}
 			e.stats.Evaluated++

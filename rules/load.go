@@ -37,9 +37,10 @@ type RuleSet struct {
 	// Warnings are the non-fatal findings of the load.
 	Warnings Diagnostics
 
-	byID  map[string]*Rule
-	index *index
-	comp  *exprCompiler
+	byID      map[string]*Rule
+	index     *index
+	comp      *exprCompiler
+	partSlots int // distinct partition keys (see Partition)
 }
 
 // Rule returns the rule with the given id.
@@ -293,6 +294,7 @@ func load(ctx context.Context, dir string, opts LoadOptions) (*RuleSet, Diagnost
 	}
 	loadTestsFiles(dir, rs, d)
 	rs.index = buildIndex(rs.Rules)
+	rs.partSlots = assignPartSlots(rs.Rules)
 	d.list.sort()
 	for _, x := range d.list {
 		if x.Severity == DiagWarning {

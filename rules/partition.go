@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/zonewatch/zonewatch/internal/event"
 )
@@ -46,56 +47,114 @@ func (p Partition) String() string {
 type partKey struct {
 	byEvent bool    // stateless rule: the event id
 	fields  []field // otherwise the values of these fields ("" when none: the whole rule)
+	// slot numbers the distinct keys of a rule set (most rules share source.ip or the event id), so that
+	// an engine hashes each key once per event; rule is the hash of the rule id.
+	slot int
+	rule uint64
 }
 
 func partKeyOf(r *Rule) partKey {
+	k := partKey{rule: hashString(r.ID)}
 	switch {
 	case r.Absence != nil:
-		return partKey{fields: []field{r.Absence.by}}
-	case r.Threshold != nil:
-		if r.Suppress == nil {
-			return partKey{fields: r.Threshold.by}
-		}
+		k.fields = []field{r.Absence.by}
+	case r.Threshold != nil && r.Suppress != nil:
 		// Both the window and the suppression period of a group must live in one process: partition on
 		// the fields the two keys share (coarser than either).
-		var common []field
 		for _, f := range r.Threshold.by {
 			for _, s := range r.Suppress.by {
 				if s.name == f.name {
-					common = append(common, f)
+					k.fields = append(k.fields, f)
 					break
 				}
 			}
 		}
-		return partKey{fields: common}
+	case r.Threshold != nil:
+		k.fields = r.Threshold.by
 	case r.Suppress != nil:
-		return partKey{fields: r.Suppress.by}
+		k.fields = r.Suppress.by
+	default:
+		k.byEvent = true
 	}
-	return partKey{byEvent: true}
+	return k
 }
 
-// owns reports whether the partition evaluates rule on ev.
-func (p Partition) owns(rule string, k partKey, ev *event.Event) bool {
-	if k.byEvent {
-		return p.ownsKey(rule, ev.ID)
+// assignPartSlots numbers the distinct partition keys of a rule set and returns how many there are.
+func assignPartSlots(rs []*Rule) int {
+	slots := map[string]int{}
+	for _, r := range rs {
+		name := "\x00event"
+		if !r.part.byEvent {
+			var b strings.Builder
+			for _, f := range r.part.fields {
+				b.WriteString(f.name)
+				b.WriteByte(keySep)
+			}
+			name = b.String()
+		}
+		slot, ok := slots[name]
+		if !ok {
+			slot = len(slots)
+			slots[name] = slot
+		}
+		r.part.slot = slot
 	}
-	return p.ownsKey(rule, groupKey(k.fields, ev))
+	return len(slots)
 }
 
+// owns reports whether the engine's partition evaluates r on the event being evaluated. The key's hash
+// is memoised per event (partEpoch, partHash), like the shared predicates.
+func (e *Engine) owns(r *Rule, ev *event.Event) bool {
+	k := &r.part
+	if e.partEpoch[k.slot] != e.epoch {
+		e.partEpoch[k.slot] = e.epoch
+		if k.byEvent {
+			e.partHash[k.slot] = hashString(ev.ID)
+		} else {
+			e.partHash[k.slot] = hashKey(k.fields, ev)
+		}
+	}
+	return e.opts.Partition.owner(k.rule, e.partHash[k.slot])
+}
+
+// ownsKey is owns for a rule id and a key given as text (groupKey's form).
 func (p Partition) ownsKey(rule, key string) bool {
-	if !p.Active() {
-		return true
-	}
-	// FNV-1a, written out so that it does not allocate on every event.
+	return !p.Active() || p.owner(hashString(rule), hashString(key))
+}
+
+func (p Partition) owner(rule, key uint64) bool {
+	return mix(rule^key)%uint64(p.Count) == uint64(p.Index)
+}
+
+// hashKey is hashString(groupKey(fields, ev)) without building the joined string.
+func hashKey(fields []field, ev *event.Event) uint64 {
 	h := uint64(fnvOffset)
-	for i := 0; i < len(rule); i++ {
-		h = (h ^ uint64(rule[i])) * fnvPrime
+	for i, f := range fields {
+		if i > 0 {
+			h = (h ^ keySep) * fnvPrime
+		}
+		h = fnvAdd(h, f.get(ev))
 	}
-	h = (h ^ 0) * fnvPrime
-	for i := 0; i < len(key); i++ {
-		h = (h ^ uint64(key[i])) * fnvPrime
+	return h
+}
+
+// hashString is FNV-1a, written out so that it does not allocate.
+func hashString(s string) uint64 { return fnvAdd(fnvOffset, s) }
+
+func fnvAdd(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime
 	}
-	return h%uint64(p.Count) == uint64(p.Index)
+	return h
+}
+
+// mix is splitmix64's finaliser: FNV's low bits alone split keys unevenly.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 const (
