@@ -118,7 +118,12 @@ func TestShardedCluster(t *testing.T) {
 func migrateCluster(t *testing.T, addrs []string) {
 	t.Helper()
 	ctx := t.Context()
-	if out := zonewatch(t, configFile(t, addrs, ""), "migrate"); !strings.Contains(out, "up to date on the 2 nodes of cluster zw") {
+	cfg := configFile(t, addrs, "")
+	want := "CREATE TABLE IF NOT EXISTS zonewatch.events AS zonewatch.events_local ENGINE = Distributed('zw', 'zonewatch', 'events_local', "
+	if out := zonewatch(t, cfg, "migrate", "--print"); !strings.Contains(out, want) {
+		t.Errorf("zonewatch migrate --print lacks %q:\n%s", want, out)
+	}
+	if out := zonewatch(t, cfg, "migrate"); !strings.Contains(out, "up to date on the 2 nodes of cluster zw") {
 		t.Errorf("zonewatch migrate said %q, want it up to date on the 2 nodes of cluster zw", out)
 	}
 	all, err := clickhouse.LoadMigrations(nil)
