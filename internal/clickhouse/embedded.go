@@ -1,4 +1,6 @@
-// Package clickhouse holds zonewatch's ClickHouse plumbing: connections, schema migrations and an
+// Package clickhouse holds zonewatch's ClickHouse plumbing: connections, schema migrations (for one
+// server, or laid out for a cluster: local tables on every node and Distributed tables under the
+// public names, applied node by node; the design is described at the top of cluster.go) and an
 // embedded ClickHouse server for development and tests.
 //
 // The embedded server is the ClickHouse engine shipped by chDB as libchdb.so (clickhouse-local as a
