@@ -67,11 +67,12 @@ const none: QueryTypeInfo = { filter: false, groupBy: false, aggregation: false,
 
 export const QUERY_TYPE_INFO: Record<QueryType, QueryTypeInfo> = {
   events: { ...none, filter: true, limit: true },
-  timeseries: { ...none, filter: true, groupBy: true, aggregation: true, format: true },
+  timeseries: { ...none, filter: true, groupBy: true, aggregation: true, format: true, limit: true },
   topn: { ...none, filter: true, groupBy: true, aggregation: true, limit: true },
   zonepairs: { ...none, filter: true },
   offhours: { ...none, filter: true, offHoursBy: true, limit: true },
-  alerts: { ...none, filter: true, limit: true, alert: true },
+  // The backend refuses a filter on alerts and health: they are not events.
+  alerts: { ...none, limit: true, alert: true },
   health: { ...none, health: true },
   variable: none,
 };
@@ -145,10 +146,12 @@ export interface ZonewatchOptions extends DataSourceJsonData {
   tlsSkipVerify?: boolean;
   /** Grafana role (Viewer, Editor, Admin) → zonewatch role (viewer, analyst, admin). */
   roleMap?: Record<string, string>;
-  /** Grafana team name or login → the zones it may see. */
+  /** Grafana login → the zones it may see (the contract allows team names; Grafana passes no teams to plugins). */
   zoneScopes?: Record<string, string[]>;
   /** Zones a Viewer without a scope of its own sees. */
   viewerZones?: string[];
+  /** Seconds between the backend's polls of the alerts table for the live stream (default 5). */
+  streamInterval?: number;
 }
 
 /** secureJsonData of the data source: write-only, Grafana never sends it back to the browser. */

@@ -123,14 +123,22 @@ describe('ConfigEditor', () => {
 
   test('zone scopes: add a team with its zones, then remove it', async () => {
     const { last } = setup(settings({ zoneScopes: { soc: ['mynumber', 'lgwan', 'internet'] } }));
-    expect(screen.getByLabelText('Scope 1 team or login')).toHaveValue('soc');
+    expect(screen.getByLabelText('Scope 1 login')).toHaveValue('soc');
     await userEvent.click(screen.getByRole('button', { name: 'Add scope' }));
     // A row without a name is not saved yet.
     expect(last().jsonData.zoneScopes).toEqual({ soc: ['mynumber', 'lgwan', 'internet'] });
-    fireEvent.change(screen.getByLabelText('Scope 2 team or login'), { target: { value: 'lgwan-helpdesk' } });
+    fireEvent.change(screen.getByLabelText('Scope 2 login'), { target: { value: 'lgwan-helpdesk' } });
     await userEvent.click(screen.getByLabelText('Scope 2 internet'));
     expect(last().jsonData.zoneScopes).toEqual({ soc: ['mynumber', 'lgwan', 'internet'], 'lgwan-helpdesk': ['lgwan'] });
     await userEvent.click(screen.getByLabelText('Remove scope 1'));
     expect(last().jsonData.zoneScopes).toEqual({ 'lgwan-helpdesk': ['lgwan'] });
+  });
+
+  test('live alerts interval is a number of seconds; empty means the default', () => {
+    const { last } = setup(settings({ calendars: { office: {} } } as unknown as ZonewatchOptions));
+    fireEvent.change(screen.getByLabelText('Live alerts every'), { target: { value: '15' } });
+    expect(last().jsonData).toEqual({ calendars: { office: {} }, streamInterval: 15 });
+    fireEvent.change(screen.getByLabelText('Live alerts every'), { target: { value: '' } });
+    expect(last().jsonData.streamInterval).toBeUndefined();
   });
 });

@@ -180,14 +180,18 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         >
           <ZoneChecks label="Viewer zones" zones={viewerZones} onChange={(z) => setJson({ viewerZones: z })} />
         </InlineField>
-        <InlineField label="Zone scopes" labelWidth={LABEL_WIDTH} tooltip="A Grafana team name or login, and the zones it may see">
+        <InlineField
+          label="Zone scopes"
+          labelWidth={LABEL_WIDTH}
+          tooltip="A Grafana login and the zones it may see, instead of the viewer zones; Admins see every zone"
+        >
           <Stack direction="column" gap={1}>
             {rows.map((row, i) => (
               <Stack key={i} direction="row" gap={2} alignItems="center">
                 <Input
-                  aria-label={`Scope ${i + 1} team or login`}
+                  aria-label={`Scope ${i + 1} login`}
                   width={24}
-                  placeholder="team or login"
+                  placeholder="Grafana login"
                   value={row.name}
                   onChange={(e: ChangeEvent<HTMLInputElement>) =>
                     updateRows(rows.map((r, j) => (j === i ? { ...r, name: e.currentTarget.value } : r)))
@@ -207,6 +211,21 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
               </Button>
             </div>
           </Stack>
+        </InlineField>
+        <InlineField label="Live alerts every" labelWidth={LABEL_WIDTH} tooltip="Seconds between checks for new alerts (Live alerts queries)">
+          <Input
+            aria-label="Live alerts every"
+            type="number"
+            min={1}
+            width={10}
+            suffix="s"
+            placeholder="5"
+            value={jsonData.streamInterval ?? ''}
+            onChange={(e: ChangeEvent<HTMLInputElement>) => {
+              const n = parseInt(e.currentTarget.value, 10);
+              setJson({ streamInterval: Number.isFinite(n) && n > 0 ? n : undefined });
+            }}
+          />
         </InlineField>
       </FieldSet>
     </>

@@ -79,7 +79,7 @@ describe('QueryEditor', () => {
     expect(onChange).toHaveBeenLastCalledWith({ refId: 'A', queryType: 'timeseries', filter: 'x == 1' });
     expect(onRunQuery).toHaveBeenCalled();
     expect(await screen.findByLabelText('Group by')).toBeInTheDocument();
-    expect(screen.queryByLabelText('Limit')).not.toBeInTheDocument();
+    expect(screen.getByLabelText('Limit')).toBeInTheDocument(); // number of series
   });
 
   test('typing a filter updates the model; leaving the field runs the query', async () => {
@@ -156,8 +156,9 @@ describe('QueryEditor', () => {
     );
   });
 
-  test('alerts: status, severity, live and limit', async () => {
+  test('alerts: status, severity, live and limit; no filter (the backend refuses one)', async () => {
     const { onChange } = await renderEditor({ refId: 'A', queryType: 'alerts', limit: 100 });
+    expect(screen.queryByLabelText('Filter')).not.toBeInTheDocument();
     await userEvent.click(screen.getByText('Resolved'));
     expect(onChange).toHaveBeenLastCalledWith(expect.objectContaining({ alertStatus: 'resolved' }));
     await choose('Severity', 'Critical');
