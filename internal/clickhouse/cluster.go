@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"regexp"
 	"slices"
@@ -446,4 +447,37 @@ func ClusterSettings(background bool) map[string]any {
 		return map[string]any{"distributed_foreground_insert": 0}
 	}
 	return map[string]any{"distributed_foreground_insert": 1}
+}
+
+// warnShardingKeys logs the Distributed tables whose sharding key differs from the configured one:
+// a key is fixed when the table is created, so a key changed in the configuration later would
+// otherwise look applied while it is not.
+func warnShardingKeys(ctx context.Context, conn driver.Conn, db string, c *Cluster, sharded map[string]bool, log *slog.Logger) {
+	rows, err := conn.Query(ctx, "SELECT name, engine_full FROM system.tables WHERE database = ? AND engine = 'Distributed'", db)
+	if err != nil {
+		log.Warn("could not read the Distributed tables to compare their sharding keys", "database", db, "err", err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, engine string
+		if err := rows.Scan(&name, &engine); err != nil {
+			return
+		}
+		want, ok := c.ShardingKeys[name]
+		if !ok || !sharded[name] {
+			continue
+		}
+		prefix := fmt.Sprintf("Distributed('%s', '%s', '%s%s', ", c.Name, db, name, LocalSuffix)
+		have := strings.TrimSuffix(strings.TrimPrefix(engine, prefix), ")")
+		if have == engine || squeeze(have) != squeeze(want) {
+			log.Warn("Distributed table keeps the engine it was created with, not the configured sharding key: to change it, once its distribution queue is empty, DROP TABLE it (it holds no data) on every node and migrate again",
+				"table", db+"."+name, "engine", engine, "configured_key", want)
+		}
+	}
+}
+
+// squeeze drops spaces and backquotes, which ClickHouse adds or removes when it formats an expression.
+func squeeze(s string) string {
+	return strings.NewReplacer(" ", "", "\t", "", "\n", "", "`", "").Replace(s)
 }

@@ -113,6 +113,9 @@ func Migrate(ctx context.Context, conn driver.Conn, opts MigrateOptions) (applie
 		opts.Logger.Info("applied ClickHouse migration", "database", opts.Database, "migration", m.Name)
 		applied = append(applied, m.Name)
 	}
+	if cluster != nil {
+		warnShardingKeys(ctx, conn, opts.Database, cluster, plan.sharded, opts.Logger)
+	}
 	return applied, nil
 }
 

@@ -1,6 +1,8 @@
 package clusterit_test
 
 import (
+	"bytes"
+	"log/slog"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -61,6 +63,20 @@ func TestClusterMigrateEdges(t *testing.T) {
 	conn := open(t, addrs[0], "edges", nil)
 	if n := count(t, conn, "SELECT countIf(zone = 'lgwan' AND n = 70000) FROM edges.events"); n != 2 {
 		t.Errorf("%d rows through Distributed have the default zone and the widened n, want 2", n)
+	}
+
+	// A sharding key changed in the configuration after the tables exist is not silently ignored.
+	for key, warned := range map[string]bool{"cityHash64(observer_host)": false, "cityHash64(`observer_host`)": false, "cityHash64(id)": true} {
+		var logs bytes.Buffer
+		o := opts("edges", v2)
+		o.Cluster.ShardingKeys["events"] = key
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		if _, err := clickhouse.Migrate(ctx, open(t, addrs[0], "default", nil), o); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(logs.String(), "table=edges.events"); got != warned {
+			t.Errorf("configured key %s: warned %v, want %v; log:\n%s", key, got, warned, logs.String())
+		}
 	}
 
 	for name, tc := range map[string]struct {
