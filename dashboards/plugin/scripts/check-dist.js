@@ -5,6 +5,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
+const vm = require('vm');
 const Ajv = require('ajv');
 const semver = require('semver');
 
@@ -35,6 +36,90 @@ function elfHeader(file) {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** What Grafana hands a plugin's AMD module (create-plugin's externals); anything else must be bundled. */
+const GRAFANA_PROVIDES = [
+  /^@grafana\/(data|ui|runtime)$/,
+  /^(react|react-dom|react\/jsx-runtime|react-redux|redux|rxjs|rxjs\/operators|lodash|moment|jquery|d3|i18next|react-router|emotion|@emotion\/(react|css)|prismjs|slate|slate-plain-serializer|@grafana\/slate-react|angular|module)$/,
+];
+
+/**
+ * Runs module.js the way Grafana's SystemJS does, with stand-ins for Grafana's libraries, and returns
+ * what it registered: the dependencies it asked for and whether it exported a data source plugin with a
+ * config and a query editor. Stand-ins, because the real libraries need Grafana's page around them.
+ */
+function loadModule(code) {
+  const calls = [];
+  class FakePlugin {
+    constructor(ds) {
+      calls.push(['new DataSourcePlugin', typeof ds]);
+    }
+    setConfigEditor(c) {
+      calls.push(['setConfigEditor', typeof c]);
+      return this;
+    }
+    setQueryEditor(c) {
+      calls.push(['setQueryEditor', typeof c]);
+      return this;
+    }
+  }
+  const stub = (name) =>
+    new Proxy(
+      {},
+      {
+        get: (_, key) => {
+          if (key === '__esModule' || key === 'then' || typeof key === 'symbol') {
+            return undefined;
+          }
+          if (name === '@grafana/data' && key === 'DataSourcePlugin') {
+            return FakePlugin;
+          }
+          return class Stub {};
+        },
+      }
+    );
+  let deps;
+  let exported;
+  const define = (names, factory) => {
+    deps = names;
+    exported = factory(...names.map(stub));
+  };
+  define.amd = true;
+  vm.runInNewContext(code, { define, console, window: {}, self: {} }, { timeout: 5000 });
+  return { deps, exported, calls };
+}
+
+function checkModule(file) {
+  if (!fs.existsSync(file)) {
+    return ['module.js is missing'];
+  }
+  const code = fs.readFileSync(file, 'utf8');
+  if (!/^\s*(\/\*[\s\S]*?\*\/\s*)*define\(/.test(code)) {
+    return ['module.js is not an AMD module (no define( at its start): Grafana loads plugins with SystemJS'];
+  }
+  let mod;
+  try {
+    mod = loadModule(code);
+  } catch (e) {
+    return [`module.js fails when loaded: ${e.message}`];
+  }
+  const problems = [];
+  for (const d of mod.deps ?? []) {
+    if (!GRAFANA_PROVIDES.some((re) => re.test(d))) {
+      problems.push(`module.js expects Grafana to provide ${JSON.stringify(d)}, which it does not: bundle it (remove it from the webpack externals)`);
+    }
+  }
+  const plugin = mod.exported && mod.exported.plugin;
+  if (!plugin || plugin.constructor.name !== 'FakePlugin') {
+    problems.push('module.js does not export `plugin` as a DataSourcePlugin');
+  }
+  for (const step of ['setConfigEditor', 'setQueryEditor']) {
+    if (!mod.calls.some(([c, t]) => c === step && t === 'function')) {
+      problems.push(`module.js does not call ${step} with a component`);
+    }
+  }
+  return problems;
 }
 
 function checkExecutable(file, want) {
@@ -99,12 +184,7 @@ function checkDist(dist, schema) {
   if (!fs.existsSync(dist)) {
     return [`${dist} does not exist: run npm run build`];
   }
-  const moduleJs = path.join(dist, 'module.js');
-  if (!fs.existsSync(moduleJs)) {
-    problems.push('module.js is missing');
-  } else if (!/\bdefine\(/.test(fs.readFileSync(moduleJs, 'utf8').slice(0, 4096))) {
-    problems.push('module.js is not an AMD module (no define( at its start): Grafana loads plugins with SystemJS');
-  }
+  problems.push(...checkModule(path.join(dist, 'module.js')));
   const { json, problems: pj } = checkPluginJson(path.join(dist, 'plugin.json'), schema);
   problems.push(...pj);
   if (json) {
@@ -130,7 +210,7 @@ function loadSchema() {
   return JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'plugin.schema.json'), 'utf8'));
 }
 
-module.exports = { checkDist, loadSchema, elfHeader };
+module.exports = { checkDist, loadSchema, elfHeader, loadModule };
 
 if (require.main === module) {
   const dist = path.resolve(process.argv[2] || path.join(ROOT, 'dist'));
@@ -142,5 +222,5 @@ if (require.main === module) {
     }
     process.exit(1);
   }
-  console.log(`check-dist: ${dist} is complete: module.js, plugin.json (valid), logo, ${PLATFORMS.map((p) => p.suffix).join(' and ')} executables`);
+  console.log(`check-dist: ${dist} is complete: module.js (AMD, exports the plugin), plugin.json (valid), logo, ${PLATFORMS.map((p) => p.suffix).join(' and ')} executables`);
 }

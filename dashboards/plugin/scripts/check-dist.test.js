@@ -29,6 +29,11 @@ function elf(machine, { class64 = true, type = 2 } = {}) {
   return b;
 }
 
+/** A module.js shaped like webpack's AMD output of src/module.ts. */
+function amd({ deps = ['@grafana/data', 'react'], body = 'new d.DataSourcePlugin(function DS() {}).setConfigEditor(C).setQueryEditor(C)' } = {}) {
+  return `define(${JSON.stringify(deps)}, function (d, r) { function C() {} return { plugin: ${body} }; });`;
+}
+
 let dirs = [];
 afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
@@ -37,7 +42,7 @@ function dist(change = {}) {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'zw-dist-'));
   dirs.push(d);
   const files = {
-    'module.js': 'define(["@grafana/data"], function(d) { return {}; });',
+    'module.js': amd(),
     'plugin.json': JSON.stringify(built),
     'img/logo.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>',
     'gpx_zonewatch_linux_amd64': elf(X86_64),
@@ -67,6 +72,10 @@ test("the source plugin.json is valid apart from the build's placeholders", () =
 test.each([
   ['no module.js', { 'module.js': undefined }, /module\.js is missing/],
   ['module.js not AMD', { 'module.js': 'export const plugin = 1;' }, /not an AMD module/],
+  ['module.js needs what Grafana does not provide', { 'module.js': amd({ deps: ['@grafana/data', 'lodash-es'] }) }, /provide "lodash-es", which it does not/],
+  ['module.js exports no plugin', { 'module.js': amd({ body: 'undefined' }) }, /does not export `plugin`/],
+  ['module.js sets no query editor', { 'module.js': amd({ body: 'new d.DataSourcePlugin(function DS() {}).setConfigEditor(C)' }) }, /does not call setQueryEditor/],
+  ['module.js throws when loaded', { 'module.js': amd({ body: 'r.missing.deep.x' }) }, /fails when loaded/],
   ['no logo', { 'img/logo.svg': undefined }, /img\/logo\.svg .* is missing/],
   ['no arm64 executable', { gpx_zonewatch_linux_arm64: undefined }, /gpx_zonewatch_linux_arm64 is missing/],
   ['arm64 built for x86-64', { gpx_zonewatch_linux_arm64: elf(X86_64) }, /linux_arm64 is built for x86-64, want AArch64/],
