@@ -247,3 +247,16 @@ func metricLine(page, name string) string {
 	}
 	return "absent"
 }
+
+// The systemd template sets the role through the environment: zonewatch@writer runs --role writer.
+func TestRoleFromTheEnvironment(t *testing.T) {
+	t.Setenv("ZONEWATCH_ROLE", "")
+	if got := defaultRoles(); got != "all" {
+		t.Errorf("no ZONEWATCH_ROLE: %q, want all", got)
+	}
+	t.Setenv("ZONEWATCH_ROLE", "writer")
+	cmd := newServe(&globals{})
+	if got := cmd.Flags().Lookup("role").DefValue; got != "writer" {
+		t.Errorf("--role default with ZONEWATCH_ROLE=writer: %q", got)
+	}
+}
