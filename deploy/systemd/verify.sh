@@ -18,6 +18,11 @@ cp -r deploy/systemd "$work/units"
 sed -i "s|^ExecStart=/usr/local/bin/zonewatch |ExecStart=$bin |" "$work/units/zonewatch@.service"
 grep -q "^ExecStart=$bin serve" "$work/units/zonewatch@.service" || { echo "verify: ExecStart not found in zonewatch@.service"; exit 1; }
 export SYSTEMD_UNIT_PATH="$work/units:"
+# The command line the unit and its environment files use must exist in this binary.
+help=$("$bin" serve --help)
+for flag in --role --api-listen --config; do
+  grep -q -- "$flag" <<<"$help" || { echo "FAIL zonewatch serve has no $flag, which deploy/systemd uses"; exit 1; }
+done
 
 status=0
 fail() { echo "FAIL $*"; status=1; bad=1; }
