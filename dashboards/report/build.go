@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -45,6 +46,8 @@ type Options struct {
 	NoisyRule uint64
 	// GapHours is the silence, in hours, that puts a source to the committee (24).
 	GapHours int
+	// Logger receives the time each section took (debug); default discards.
+	Logger *slog.Logger
 	// Incidents is the number of notable incidents listed (10), at most PerRule of one rule (2).
 	Incidents, PerRule int
 }
@@ -68,6 +71,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Database == "" {
 		o.Database = "zonewatch"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Marking == "" {
 		o.Marking = "機密性2"
@@ -145,9 +151,11 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 		{"decisions", b.decisions},
 	}
 	for _, s := range steps {
+		start := time.Now()
 		if err := s.fn(ctx); err != nil {
 			return nil, fmt.Errorf("report %s: %s: %w", o.Month, s.name, err)
 		}
+		o.Logger.Debug("report section", "section", s.name, "took", time.Since(start))
 	}
 	return b.r, nil
 }

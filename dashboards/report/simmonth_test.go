@@ -121,6 +121,7 @@ func loadSimulated(tb testing.TB, conn driver.Conn, db string, from, to time.Tim
 		tb.Fatal(err)
 	}
 	s.flush()
+	tb.Logf("load: %s inserting, %s evaluating rules", s.inserting.Round(time.Millisecond), s.evaluating.Round(time.Millisecond))
 	// The absence rules tick once a minute of simulated time, as serve's ticker would.
 	s.d.alerts = append(s.d.alerts, eng.Tick(to)...)
 	insertAlerts(tb, conn, db, s.d.alerts)
@@ -158,6 +159,8 @@ type loadSink struct {
 	batch    []event.Event
 	n        uint64
 	d        *simData
+	// time spent inserting and evaluating rules, to see where a slow load goes
+	inserting, evaluating time.Duration
 }
 
 func (s *loadSink) Send(_ context.Context, l *simulate.Line) error {
@@ -183,7 +186,9 @@ func (s *loadSink) Send(_ context.Context, l *simulate.Line) error {
 		s.d.dead++
 		return nil
 	}
+	t := time.Now()
 	s.d.alerts = append(s.d.alerts, s.eng.Eval(&e)...)
+	s.evaluating += time.Since(t)
 	s.batch = append(s.batch, e)
 	if len(s.batch) >= 50_000 {
 		s.flush()
@@ -197,7 +202,9 @@ func (s *loadSink) flush() {
 	if len(s.batch) == 0 {
 		return
 	}
+	t := time.Now()
 	insertEvents(s.tb, s.conn, s.db, s.batch)
+	s.inserting += time.Since(t)
 	s.d.events += len(s.batch)
 	s.batch = s.batch[:0]
 }
