@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -82,6 +83,8 @@ type Runner struct {
 	o          Options
 	cons       jetstream.Consumer
 	loader     *rules.Loader
+	watching   chan struct{} // closed once the rules directory is watched
+	watchOnce  sync.Once
 	events     prometheus.Counter
 	alerts     *prometheus.CounterVec
 	failures   prometheus.Counter
@@ -110,7 +113,7 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	r := &Runner{o: o,
+	r := &Runner{o: o, watching: make(chan struct{}),
 		events:   prometheus.NewCounter(prometheus.CounterOpts{Name: "zonewatch_rules_events_total", Help: "Events evaluated by the rules."}),
 		alerts:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "zonewatch_rules_alerts_total", Help: "Alerts raised, by rule and severity."}, []string{"rule", "severity"}),
 		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "zonewatch_rules_store_failures_total", Help: "Times alerts could not be stored; the events are retried."}),
@@ -143,7 +146,7 @@ func (r *Runner) loadRules(ctx context.Context) error {
 	o := &r.o
 	if o.RulesDir != "" {
 		r.loader = rules.NewLoader(rules.LoaderOptions{Load: o.Load, Logger: o.Logger, Reload: o.Reload, Debounce: o.Debounce,
-			OnError: func(error) { r.reloadFail.Inc() }})
+			OnError: func(error) { r.reloadFail.Inc(); r.watched() }})
 		rs, err := r.loader.Load(ctx, o.RulesDir)
 		if err != nil {
 			return fmt.Errorf("rules in %s do not load:\n%w\n(check them with: zonewatch rules lint %s)", o.RulesDir, err, o.RulesDir)
@@ -167,6 +170,12 @@ func (r *Runner) loadRules(ctx context.Context) error {
 	return nil
 }
 
+// Watching is closed once the rules directory is watched: a change made after it is reloaded.
+func (r *Runner) Watching() <-chan struct{} { return r.watching }
+
+// watched marks the watch as started (its first reload, done or refused).
+func (r *Runner) watched() { r.watchOnce.Do(func() { close(r.watching) }) }
+
 // Engine is the engine evaluating the events.
 func (r *Runner) Engine() *rules.Engine { return r.o.Engine }
 
@@ -179,6 +188,7 @@ func (r *Runner) watch(ctx context.Context) {
 		r.o.Engine.SetRules(rs)
 		r.loaded.Set(float64(len(rs.Rules)))
 		r.reloadOK.SetToCurrentTime()
+		r.watched()
 	})
 	if err != nil {
 		r.o.Logger.Error("rules: not watching the rules directory; restart to reload", "dir", r.o.RulesDir, "err", err)

@@ -3,9 +3,11 @@ package run_test
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -138,6 +140,7 @@ func TestHotReload(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "base.yaml"), reloadRules)
 	s := startStage(t, run.Options{JS: js, CH: conn, Database: db, RulesDir: dir, Debounce: 50 * time.Millisecond})
+	<-s.r.Watching()
 	n := 0
 	send := func(action string) {
 		n++
@@ -185,4 +188,26 @@ func TestHotReload(t *testing.T) {
 	if got := fired(); got != "ALPHA ALPHA BETA BETA THREE-TICKS" {
 		t.Fatalf("after a broken set: %q, want the previous rules to fire (ALPHA ALPHA BETA BETA THREE-TICKS)", got)
 	}
+}
+
+// TestReloadOnSignal: with file events slow to settle, the signal alone reloads the rules.
+func TestReloadOnSignal(t *testing.T) {
+	js := startJS(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "base.yaml"), reloadRules)
+	hup := make(chan os.Signal, 1)
+	s := startStage(t, run.Options{JS: js, RulesDir: dir, Reload: hup, Debounce: time.Hour})
+	// The watch starts by reloading once (a change made since New is not missed): wait for it.
+	select {
+	case <-s.r.Watching():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the rules directory is not watched after 20s")
+	}
+	writeFile(t, filepath.Join(dir, "beta.yaml"), betaRule)
+	time.Sleep(300 * time.Millisecond)
+	if n := s.metric(t, "zonewatch_rules_loaded"); n != 2 {
+		t.Fatalf("%v rules loaded before the signal; the debounce should hold the file change back", n)
+	}
+	hup <- syscall.SIGHUP
+	s.waitMetric(t, "zonewatch_rules_loaded", func(v float64) bool { return v == 3 })
 }
