@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	gojson "github.com/goccy/go-json"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -229,7 +230,8 @@ func (r *Runner) Run(ctx context.Context) error {
 		for m := range batch.Messages() {
 			msgs = append(msgs, m)
 			var e event.Event
-			if err := json.Unmarshal(m.Data(), &e); err != nil {
+			// goccy/go-json, as the writer: about 5× encoding/json, and every partition decodes every event.
+			if err := gojson.Unmarshal(m.Data(), &e); err != nil {
 				continue // the writer keeps undecodable messages as dead letters
 			}
 			r.events.Inc()
