@@ -40,6 +40,6 @@ module.exports = {
   },
   transformIgnorePatterns: [`node_modules/(?!.*(${esModules.join('|')})/.*)`],
   // The machine is shared: a render can take seconds when the CPUs are busy.
-  testTimeout: 30000,
+  testTimeout: 60000,
   watchPathIgnorePatterns: ['<rootDir>/node_modules', '<rootDir>/dist'],
 };

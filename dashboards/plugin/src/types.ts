@@ -32,7 +32,7 @@ export interface ZonewatchQuery extends DataQuery {
   limit?: number;
   offHoursBy?: OffHoursBy;
   alertStatus?: AlertStatus;
-  /** Alert severity (info, low, medium, high, critical); empty for all. */
+  /** Alert severities, comma-separated (info, low, medium, high, critical); empty for all. */
   severity?: string;
   variable?: VariableName;
   /** Health: which table (per log source, dead letters, consumer lag); sources when empty. */
@@ -106,7 +106,6 @@ export const ALERT_STATUSES: Array<SelectableValue<AlertStatus>> = [
 ];
 
 export const SEVERITIES: Array<SelectableValue<string>> = [
-  { value: '', label: 'Any' },
   { value: 'critical', label: 'Critical' },
   { value: 'high', label: 'High' },
   { value: 'medium', label: 'Medium' },

@@ -163,12 +163,14 @@ describe('QueryEditor', () => {
     expect(onChange).toHaveBeenLastCalledWith(expect.objectContaining({ alertStatus: 'resolved' }));
     await choose('Severity', 'Critical');
     expect(onChange).toHaveBeenLastCalledWith(expect.objectContaining({ alertStatus: 'resolved', severity: 'critical' }));
+    await choose('Severity', 'High');
+    expect(onChange).toHaveBeenLastCalledWith(expect.objectContaining({ severity: 'critical,high' }));
     await userEvent.click(screen.getByLabelText('Live'));
     expect(onChange).toHaveBeenLastCalledWith(expect.objectContaining({ stream: true }));
     const limit = screen.getByLabelText('Limit');
     fireEvent.change(limit, { target: { value: '25' } });
     fireEvent.blur(limit);
-    expect(onChange).toHaveBeenLastCalledWith(expect.objectContaining({ limit: 25, severity: 'critical' }));
+    expect(onChange).toHaveBeenLastCalledWith(expect.objectContaining({ limit: 25, severity: 'critical,high' }));
   });
 
   test('a limit that is not a positive number is put back', async () => {

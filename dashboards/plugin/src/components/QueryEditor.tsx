@@ -1,6 +1,17 @@
 import React, { ChangeEvent, useEffect, useMemo, useState } from 'react';
 import { QueryEditorProps, SelectableValue } from '@grafana/data';
-import { Field, InlineField, InlineFieldRow, InlineSwitch, Input, RadioButtonGroup, Select, Stack, TextArea } from '@grafana/ui';
+import {
+  Field,
+  InlineField,
+  InlineFieldRow,
+  InlineSwitch,
+  Input,
+  MultiSelect,
+  RadioButtonGroup,
+  Select,
+  Stack,
+  TextArea,
+} from '@grafana/ui';
 
 import { DataSource } from '../datasource';
 import {
@@ -264,14 +275,16 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
               onChange={(v) => change({ alertStatus: v })}
             />
           </InlineField>
-          <InlineField label="Severity" labelWidth={10}>
-            <Select
+          <InlineField label="Severity" labelWidth={10} tooltip="Empty for every severity">
+            <MultiSelect<string>
               inputId="zonewatch-severity"
               aria-label="Severity"
-              width={16}
+              width={40}
+              placeholder="any"
               options={SEVERITIES}
-              value={q.severity ?? ''}
-              onChange={(v) => change({ severity: v.value ?? '' })}
+              value={(q.severity ?? '').split(',').filter(Boolean)}
+              // The backend takes a comma-separated list.
+              onChange={(v) => change({ severity: v.map((o) => o.value).filter(Boolean).join(',') })}
             />
           </InlineField>
           <InlineField label="Live" labelWidth={8} tooltip="Add new alerts as they are raised, without refreshing">
