@@ -3,6 +3,7 @@ package rules
 import (
 	"container/list"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/zonewatch/zonewatch/internal/event"
@@ -117,7 +118,14 @@ func (e *Engine) window(r *Rule, st *ruleState, ev *event.Event) (Alert, bool) {
 			es = append(es, x)
 		}
 	}
-	slices.SortFunc(es, func(x, y entry) int { return x.T.Compare(y.T) })
+	// Ties in time are ordered by id: the distinct values come from a map, and an alert must carry the
+	// same events however often the same events are evaluated (a backtest, a replay).
+	slices.SortFunc(es, func(x, y entry) int {
+		if c := x.T.Compare(y.T); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
 	a.Count = len(es)
 	if th.distinct != nil {
 		a.Count = max(g.events, n)
