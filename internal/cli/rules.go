@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/spf13/cobra"
@@ -11,6 +14,7 @@ import (
 	"github.com/zonewatch/zonewatch/internal/config"
 	"github.com/zonewatch/zonewatch/internal/simulate"
 	"github.com/zonewatch/zonewatch/internal/zone"
+	"github.com/zonewatch/zonewatch/query/api"
 	"github.com/zonewatch/zonewatch/rules"
 	"github.com/zonewatch/zonewatch/rules/backtest"
 )
@@ -106,6 +110,7 @@ Each rule's condition is pushed down to ClickHouse through the query filter comp
 by name) to read only the rows some rule may match; the rows stream in timestamp order and the real
 engine evaluates every rule in full: condition, exceptions, windows, suppression. Absence rules are
 checked every minute of the period, against the time the events arrived (event.ingested) as live.
+Like zonewatch query, every backtest leaves a record in the audit table (endpoint cli.backtest).
 --rule picks rules (a disabled rule runs too: that is how to try one before enabling it); without it,
 every enabled rule of --dir runs.
 
@@ -151,9 +156,28 @@ Examples:
 						log.Info("backtest reads every event", "why", n)
 					}
 				}
+				// A backtest reads every zone's events: like zonewatch query, it leaves an audit record,
+				// and answers only when the record is written.
+				now := time.Now()
+				where, _ := backtest.PushDown(rs)
+				rec := api.Record{Time: now.UTC(), RequestID: strconv.FormatInt(now.UnixNano(), 36), Principal: cliUser(), Zones: []string{"*"},
+					Endpoint: "cli.backtest", Filter: where, Remote: "cli"}
+				if b, err := json.Marshal(map[string]any{"from": from, "to": to, "rules": ids, "dir": dir}); err == nil {
+					rec.Request = string(b)
+				}
+				audit := &api.TableAudit{Conn: conn, Database: cfg.ClickHouse.Database}
 				rep, err := backtest.Stored(cmd.Context(), bt, backtest.StoredOptions{Conn: conn, Database: cfg.ClickHouse.Database, PageSize: pageSize})
+				rec.Duration = time.Since(now)
 				if err != nil {
+					rec.Status, rec.Error = cliStatus(err), err.Error()
+					if aerr := audit.Record(cmd.Context(), rec); aerr != nil {
+						log.Error("audit record of a failed backtest", "err", aerr)
+					}
 					return err
+				}
+				rec.Status, rec.Rows = 200, int(rep.Rows)
+				if err := audit.Record(cmd.Context(), rec); err != nil {
+					return fmt.Errorf("the audit log cannot be written, so the backtest is not answered: %w", err)
 				}
 				if format == "json" {
 					return rep.WriteJSON(g.stdout)
