@@ -278,7 +278,11 @@ func (b *builder) describe(in Incident) string {
 		sb.WriteString("。")
 	}
 	if len(in.Zones) > 0 {
-		fmt.Fprintf(&sb, "関係ゾーン %s。", strings.Join(in.Zones, "・"))
+		names := make([]string, len(in.Zones))
+		for i, z := range in.Zones {
+			names[i] = shortZone(z)
+		}
+		fmt.Fprintf(&sb, "関係ゾーン %s。", strings.Join(names, "・"))
 	}
 	fmt.Fprintf(&sb, "月末時点で%s。", StatusJa(in.Status))
 	return sb.String()

@@ -199,8 +199,36 @@ func (d *pdfDoc) chartHeading(s string, h float64) {
 
 func (d *pdfDoc) para(s string) {
 	d.SetFont(fontName, "", 9)
-	d.MultiCell(contentW, 5, s, "", "L", false)
+	for _, l := range d.wrap(s, contentW) {
+		d.CellFormat(contentW, 5, l, "", 1, "L", false, 0, "")
+	}
 	d.Ln(1)
+}
+
+// noLineStart are characters that Japanese typesetting keeps off the start of a line (禁則).
+const noLineStart = "。、，．・）」』】〕！？ー々)]},.:;!?%"
+
+// wrap splits s into lines of at most w millimetres, moving a closing mark that would begin a line to
+// the end of the line before.
+func (d *pdfDoc) wrap(s string, w float64) []string {
+	lines := d.SplitText(s, w)
+	for i := 1; i < len(lines); i++ {
+		r := []rune(lines[i])
+		if len(r) > 0 && strings.ContainsRune(noLineStart, r[0]) {
+			lines[i-1] += string(r[0])
+			lines[i] = string(r[1:])
+		}
+	}
+	out := lines[:0]
+	for _, l := range lines {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	if len(out) == 0 {
+		return []string{""}
+	}
+	return out
 }
 
 // table draws t with its header repeated after a page break; cells wrap within their column.
@@ -227,7 +255,7 @@ func (d *pdfDoc) table(t Table) {
 		lines := make([][]string, len(cells))
 		n := 1
 		for i, c := range cells {
-			lines[i] = d.SplitText(c, widths[i]-1.6)
+			lines[i] = d.wrap(c, widths[i]-1.6)
 			n = max(n, len(lines[i]))
 		}
 		h := float64(n)*lineH + 1.6
@@ -277,17 +305,14 @@ func (d *pdfDoc) table(t Table) {
 func (d *pdfDoc) headerRow(h []string, widths []float64, lineH float64) {
 	x, y := d.GetX(), d.GetY()
 	hh := lineH + 1.6
-	for _, l := range h {
-		hh = max(hh, float64(len(d.SplitText(l, 100)))*lineH+1.6)
-	}
 	for i, c := range h {
-		lines := d.SplitText(c, widths[i]-1.6)
+		lines := d.wrap(c, widths[i]-1.6)
 		hh = max(hh, float64(len(lines))*lineH+1.6)
 	}
 	for i, c := range h {
 		d.SetFillColor(221, 228, 238)
 		d.Rect(x, y, widths[i], hh, "FD")
-		for j, l := range d.SplitText(c, widths[i]-1.6) {
+		for j, l := range d.wrap(c, widths[i]-1.6) {
 			d.SetXY(x+0.8, y+0.8+float64(j)*lineH)
 			d.CellFormat(widths[i]-1.6, lineH, l, "", 0, "L", false, 0, "")
 		}
@@ -317,7 +342,7 @@ func (d *pdfDoc) section1(t map[string]Table) {
 	}
 	d.table(t["01_summary"])
 	d.subheading("監視範囲")
-	d.para(fmt.Sprintf("対象のログ送信元 %d のうち %d から受信した（* は監視対象として登録された送信元）。無受信時間は当月 %d 時間のうち受信のなかった時間で、夜間に記録のない機器では大きくなる。時刻ずれは各時間の最新の事象時刻と受信時刻の差の最大値。",
+	d.para(fmt.Sprintf("対象のログ送信元 %d のうち %d から受信した（* は監視対象として登録された送信元）。無受信時間は当月 %d 時間のうち受信のなかった時間で、夜間に記録のない機器では大きくなる。時刻差は各時間の最新の事象時刻と受信時刻の差のうち最大のもの（正は機器の時計が進んでいる）。",
 		r.Summary.SourcesExpected, r.Summary.SourcesReporting, r.Summary.HoursInMonth))
 	d.table(t["01_coverage"])
 }
