@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
@@ -15,6 +16,7 @@ import (
 	"github.com/zonewatch/zonewatch/internal/event"
 	"github.com/zonewatch/zonewatch/query"
 	"github.com/zonewatch/zonewatch/query/api"
+	"github.com/zonewatch/zonewatch/query/filter"
 )
 
 // logFields are the event fields an events frame carries beside time, body and level.
@@ -162,8 +164,11 @@ func (d *Datasource) timeSeries(ctx context.Context, r *request) (data.Frames, e
 		return nil, err
 	}
 	q.Bucket = d.bucket(r)
+	more := 0
 	if r.m.GroupBy != "" {
-		q.GroupBy = []string{r.m.GroupBy}
+		if more, err = d.restrictToTop(ctx, r, &q); err != nil {
+			return nil, err
+		}
 	}
 	res, err := d.engine.TimeSeries(ctx, q)
 	if err != nil {
@@ -227,13 +232,58 @@ func (d *Datasource) timeSeries(ctx context.Context, r *request) (data.Frames, e
 		}
 		frame.Fields = append(frame.Fields, data.NewField(r.m.valueName(), labels, series[k]).SetConfig(&c))
 	}
-	if n := len(totals) - len(keys); r.m.GroupBy != "" && n > 0 {
-		frame.AppendNotices(data.Notice{Severity: data.NoticeSeverityInfo, Text: fmt.Sprintf("%d more values of %s are not shown: raise the limit (%d) to see them", n, r.m.GroupBy, len(keys))})
+	if more > 0 {
+		frame.AppendNotices(data.Notice{Severity: data.NoticeSeverityInfo, Text: fmt.Sprintf("only the %d most frequent values of %s are shown: raise the limit to see more", len(keys), r.m.GroupBy)})
 	}
 	if res.Truncated {
 		frame.AppendNotices(data.Notice{Severity: data.NoticeSeverityWarning, Text: "the result reached the row limit: some buckets are missing; narrow the range or use a larger interval"})
 	}
 	return data.Frames{frame}, nil
+}
+
+// restrictToTop narrows a grouped time series to the limit's most frequent values of groupBy
+// (a top-N first, then the series of those values only), so that the rows of every bucket of the
+// range fit the engine's row limit whatever the number of values. more is 1 when there are more
+// values than shown.
+func (d *Datasource) restrictToTop(ctx context.Context, r *request, q *query.Query) (more int, err error) {
+	n := r.limit(10, 100)
+	tq := *q
+	tq.Aggs = nil // TopN counts; the series' own aggregation comes after
+	top, err := d.engine.TopN(ctx, tq, r.m.GroupBy, n+1)
+	if err != nil {
+		return 0, err
+	}
+	if len(top.Rows) > n {
+		more, top.Rows = 1, top.Rows[:n]
+	}
+	if len(top.Rows) == 0 {
+		return 0, nil
+	}
+	f, ok := filter.LookupField(r.m.GroupBy)
+	if !ok || f.Kind == filter.KindMap {
+		// labels.<name>: group values are text.
+		f = filter.Field{Path: r.m.GroupBy, Kind: filter.KindString}
+		if k, ok := strings.CutPrefix(r.m.GroupBy, "labels."); ok {
+			f.Path = "labels[" + strconv.Quote(k) + "]"
+		}
+	}
+	lits := make([]string, 0, len(top.Rows))
+	for _, row := range top.Rows {
+		l, err := literal(f, str(row[0]))
+		if err != nil {
+			return 0, &query.Error{Kind: query.ErrBadQuery, Msg: "group by " + r.m.GroupBy + ": " + err.Error()}
+		}
+		lits = append(lits, l)
+	}
+	in := f.Path + " in [" + strings.Join(lits, ", ") + "]"
+	if q.Filter != "" {
+		in = "(" + q.Filter + ") && " + in
+	}
+	q.Filter = in
+	q.GroupBy = []string{r.m.GroupBy}
+	buckets := int(r.to.Sub(r.from)/q.Bucket) + 2
+	q.Limit = min(buckets*len(lits), d.engine.Limits().MaxRows)
+	return more, nil
 }
 
 // bucketTimes are the starts of the buckets of [from, to), aligned as ClickHouse's

@@ -216,6 +216,33 @@ func testTimeSeries(t *testing.T, f *fixture, ds *plugin.Datasource) {
 			t.Errorf("zone %q: %d events, SQL says %d", z, got, want)
 		}
 	}
+	// Many values, few series: the three most frequent users, every bucket complete.
+	fr = frame(t, ds, admin, map[string]any{"queryType": "timeseries", "groupBy": "user.name", "filter": `user.name != ""`, "limit": 3}, 5*time.Minute)
+	rows, err := f.conn.Query(t.Context(), "SELECT user_name, count() AS c FROM events WHERE user_name != '' AND "+inRange()+" GROUP BY user_name ORDER BY c DESC, user_name LIMIT 3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var top []string
+	for rows.Next() {
+		var u string
+		var c uint64
+		if err := rows.Scan(&u, &c); err != nil {
+			t.Fatal(err)
+		}
+		top = append(top, u)
+		i := slices.IndexFunc(fr.Fields, func(fl *data.Field) bool { return fl.Labels["user.name"] == u })
+		if i < 0 {
+			t.Errorf("user %q (%d events) has no series: %v", u, c, fieldNames(fr))
+			continue
+		}
+		if got := sum(ints(fr.Fields[i])); got != int64(c) {
+			t.Errorf("user %q: %d events, SQL says %d", u, got, c)
+		}
+	}
+	rows.Close()
+	if len(fr.Fields) != 4 || fr.Fields[0].Len() != int(simTo.Sub(simFrom)/(5*time.Minute)) || len(fr.Meta.Notices) == 0 {
+		t.Errorf("top-3 users: %d fields (want 4), %d buckets, notices %v", len(fr.Fields), fr.Fields[0].Len(), fr.Meta.Notices)
+	}
 	// Sum of bytes, in bytes.
 	fr = frame(t, ds, admin, map[string]any{"queryType": "timeseries", "aggregation": "sum", "field": "source.bytes"}, time.Hour)
 	vals = field(t, fr, "sum(source.bytes)", data.FieldTypeInt64)
