@@ -172,7 +172,7 @@ rules:
 		tweak     func(rs *RuleSet)
 	}{
 		{"trivial", trivial, 1, nil},
-		{"default_pack", "default", 17, nil},
+		{"default_pack", "default", 19, nil},
 		{"200_rules", variants, 200, nil},
 		// What the index and the Go predicates are worth: the same 200 rules without each.
 		{"200_rules_unindexed", variants, 200, func(rs *RuleSet) {
