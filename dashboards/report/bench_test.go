@@ -11,10 +11,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 

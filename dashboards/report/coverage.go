@@ -1,8 +1,8 @@
 package report
 
 import (
-	"fmt"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"

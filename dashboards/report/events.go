@@ -27,7 +27,7 @@ const (
 func (b *builder) summary(ctx context.Context) error {
 	q := query.Query{Aggs: []query.Agg{{Op: query.Count}, {Op: query.Denied}}}
 	for _, m := range []struct {
-		p         period
+		p          period
 		ev, denied *uint64
 	}{{b.cur, &b.r.Summary.Events, &b.r.Summary.Denied}, {b.prev, &b.r.Summary.PrevEvents, &b.r.Summary.PrevDenied}} {
 		res, err := b.aggregate(ctx, m.p, q)

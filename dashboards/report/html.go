@@ -14,8 +14,8 @@ import (
 var htmlTemplate string
 
 var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"cell":   func(v any) string { return Cell(v, true) },
-	"isNum":  func(v any) bool { _, s := v.(string); return !s },
+	"cell":  func(v any) string { return Cell(v, true) },
+	"isNum": func(v any) bool { _, s := v.(string); return !s },
 }).Parse(htmlTemplate))
 
 // RenderHTML writes the report as one self-contained HTML page (inline CSS and SVG charts).

@@ -102,15 +102,15 @@ type ZoneCell struct {
 
 // CrossZonePair is section 3: one forbidden zone pair.
 type CrossZonePair struct {
-	Source      string `json:"source"`
-	Destination string `json:"destination"`
-	PolicyItem  string `json:"policy_item"`
-	Events      uint64 `json:"events"`
-	Denied      uint64 `json:"denied"`
-	Allowed     uint64 `json:"allowed"`
-	Sources     uint64 `json:"sources"` // distinct source addresses
+	Source      string     `json:"source"`
+	Destination string     `json:"destination"`
+	PolicyItem  string     `json:"policy_item"`
+	Events      uint64     `json:"events"`
+	Denied      uint64     `json:"denied"`
+	Allowed     uint64     `json:"allowed"`
+	Sources     uint64     `json:"sources"` // distinct source addresses
 	TopSources  []KeyCount `json:"top_sources"`
-	PrevEvents  uint64 `json:"prev_events"`
+	PrevEvents  uint64     `json:"prev_events"`
 }
 
 // KeyCount is a value and how often it occurred.

@@ -64,10 +64,10 @@ func simOptions(d *simData, eng *query.Engine, conn driver.Conn, db string) repo
 		Engine: eng, Conn: conn, Database: db, Month: month, Organisation: org.Name,
 		ExpectedSources: []string{"fw-mynumber", "fw-lgwan", "fw-internet", "proxy-sq2"},
 		Calendars:       org.CalendarSet(), CalendarHours: hours,
-		Accounts:        func(u string) (report.Account, bool) { a, ok := accounts[u]; return a, ok },
-		ProxyHosts:      proxyHosts(org),
-		MailHosts:       []string{"in-mail01"},
-		ApprovedLists:   report.ApprovedLists{Destinations: "approved_mynumber_destinations", Sources: "approved_mynumber_sources"},
+		Accounts:      func(u string) (report.Account, bool) { a, ok := accounts[u]; return a, ok },
+		ProxyHosts:    proxyHosts(org),
+		MailHosts:     []string{"in-mail01"},
+		ApprovedLists: report.ApprovedLists{Destinations: "approved_mynumber_destinations", Sources: "approved_mynumber_sources"},
 	}
 }
 
