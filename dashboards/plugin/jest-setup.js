@@ -29,3 +29,11 @@ global.IntersectionObserver = class {
     return [];
   }
 };
+// i18next (inside @grafana/ui) advertises itself on console.info at start; keep the test output to the tests.
+const info = console.info;
+console.info = (...args) => {
+  if (typeof args[0] === 'string' && args[0].includes('i18next is made possible')) {
+    return;
+  }
+  info(...args);
+};
