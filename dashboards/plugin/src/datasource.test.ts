@@ -1,4 +1,6 @@
-import { AdHocVariableFilter } from '@grafana/data';
+import { AdHocVariableFilter, DataQueryRequest, DataQueryResponse, dateTime } from '@grafana/data';
+import { BackendSrv, GrafanaLiveSrv, setBackendSrv, setGrafanaLiveSrv } from '@grafana/runtime';
+import { lastValueFrom, of, Subject } from 'rxjs';
 
 import { splitLiterals } from './interpolate';
 import { newDataSource } from './testutil';
@@ -123,5 +125,67 @@ describe('resources', () => {
       { text: 'source.zone', value: 'source.zone' },
       { text: 'destination.port', value: 'destination.port' },
     ]);
+  });
+});
+
+describe('query', () => {
+  // Grafana's backend service and Live service are singletons of the Grafana page; a unit test has no
+  // Grafana server, so both are stand-ins that record what the data source sends to them.
+  const range = { from: dateTime(1764115200000), to: dateTime(1764118800000), raw: { from: 'now-1h', to: 'now' } };
+
+  function request(targets: ZonewatchQuery[]): DataQueryRequest<ZonewatchQuery> {
+    return {
+      requestId: 'r1',
+      interval: '1m',
+      intervalMs: 60000,
+      range,
+      scopedVars: {},
+      targets,
+      timezone: 'utc',
+      app: 'dashboard',
+      startTime: 0,
+      filters: [{ key: 'source.zone', operator: '=', value: 'lgwan' }],
+    };
+  }
+
+  function setup() {
+    const fetch = jest.fn().mockReturnValue(of({ data: { results: { A: { status: 200, frames: [] } } }, status: 200, ok: true }));
+    setBackendSrv({ fetch } as unknown as BackendSrv);
+    const live = new Subject<DataQueryResponse>();
+    const getDataStream = jest.fn().mockReturnValue(live);
+    setGrafanaLiveSrv({ getDataStream } as unknown as GrafanaLiveSrv);
+    return { fetch, getDataStream, live };
+  }
+
+  test('the backend gets the interpolated filter and the ad hoc filters', async () => {
+    const { fetch, getDataStream } = setup();
+    const ds = newDataSource({ zones: ['lgwan', 'internet'] });
+    await lastValueFrom(ds.query(request([{ refId: 'A', queryType: 'events', filter: 'source.zone in $zones', limit: 10 }])));
+    expect(fetch).toHaveBeenCalledTimes(1);
+    const { url, data } = fetch.mock.calls[0][0];
+    expect(url).toMatch(/^\/api\/ds\/query\?ds_type=zonewatch-zonewatch-datasource/);
+    expect(data.queries).toHaveLength(1);
+    expect(data.queries[0]).toMatchObject({
+      refId: 'A',
+      queryType: 'events',
+      filter: 'source.zone in ["lgwan", "internet"]',
+      limit: 10,
+      adhocFilters: [{ key: 'source.zone', operator: '=', value: 'lgwan' }],
+    });
+    expect(getDataStream).not.toHaveBeenCalled();
+  });
+
+  test('a live alerts query also subscribes to the alerts channel of this data source', async () => {
+    const { getDataStream, live } = setup();
+    const ds = newDataSource();
+    const seen: DataQueryResponse[] = [];
+    const sub = ds.query(request([{ refId: 'A', queryType: 'alerts', alertStatus: 'open', stream: true }])).subscribe((r) => seen.push(r));
+    expect(getDataStream).toHaveBeenCalledWith(
+      expect.objectContaining({ addr: { scope: 'ds', stream: 'zw-test', path: 'alerts' }, key: 'zw-test/alerts/A' })
+    );
+    live.next({ key: 'zw-test/alerts/A', data: [{ name: 'new alert' }] });
+    expect(seen.some((r) => r.key === 'zw-test/alerts/A')).toBe(true);
+    expect(seen.some((r) => r.key !== 'zw-test/alerts/A')).toBe(true); // the backend's answer too
+    sub.unsubscribe();
   });
 });
