@@ -354,18 +354,24 @@ func (d *Datasource) topN(ctx context.Context, r *request) (data.Frames, error) 
 const (
 	PolicyIsolated   = "isolated"          // mynumber talks to no other zone: any such pair is an attempt
 	PolicySanitised  = "sanitisation only" // lgwan ⇄ internet only through the sanitisation gateways
+	PolicySplitPath  = "split path"        // lgwan ⇄ the public internet (external): never directly
 	PolicyUnrestrict = ""
 )
 
-// pairPolicy says what the security policy says about traffic from src to dst.
+// pairPolicy says what the security policy says about traffic from src to dst, as the default
+// pack's cross-zone rules read it. A pair with an unknown or empty zone gets no policy: those rules
+// need both zones known (a dropped broadcast is no attempt to reach another zone).
 func pairPolicy(src, dst string) string {
+	known := func(z string) bool { return z != "" && z != "unknown" }
 	switch {
-	case src == dst:
+	case src == dst || !known(src) || !known(dst):
 		return PolicyUnrestrict
 	case src == "mynumber" || dst == "mynumber":
 		return PolicyIsolated
 	case src == "lgwan" && dst == "internet", src == "internet" && dst == "lgwan":
 		return PolicySanitised
+	case src == "lgwan" && dst == "external", src == "external" && dst == "lgwan":
+		return PolicySplitPath
 	}
 	return PolicyUnrestrict
 }

@@ -304,9 +304,17 @@ func testZonePairs(t *testing.T, f *fixture, ds *plugin.Datasource) {
 		if events[i] != we || denied[i] != wd {
 			t.Errorf("%s → %s: %d events %d denied, SQL says %d %d", src[i], dst[i], events[i], denied[i], we, wd)
 		}
-		isolated := src[i] != dst[i] && (src[i] == "mynumber" || dst[i] == "mynumber")
-		if isolated != (policy[i] == plugin.PolicyIsolated) || isolated && forbidden[i] != 1 {
-			t.Errorf("%s → %s: policy %q forbidden %d", src[i], dst[i], policy[i], forbidden[i])
+		known := !slices.Contains([]string{"", "unknown"}, src[i]) && !slices.Contains([]string{"", "unknown"}, dst[i])
+		isolated := known && src[i] != dst[i] && (src[i] == "mynumber" || dst[i] == "mynumber")
+		wantPolicy := map[bool]string{true: plugin.PolicyIsolated}[isolated]
+		switch p := src[i] + ">" + dst[i]; p {
+		case "lgwan>internet", "internet>lgwan":
+			wantPolicy = plugin.PolicySanitised
+		case "lgwan>external", "external>lgwan":
+			wantPolicy = plugin.PolicySplitPath
+		}
+		if policy[i] != wantPolicy || forbidden[i] != map[bool]int64{true: 1}[wantPolicy != ""] {
+			t.Errorf("%s → %s: policy %q forbidden %d, want %q", src[i], dst[i], policy[i], forbidden[i], wantPolicy)
 		}
 		sawIsolated = sawIsolated || isolated
 	}
