@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of zonewatch against real services: go vet, the Go tests (embedded ClickHouse 26.7 and
 # NATS JetStream started by the tests themselves; rsyslog, squid and logger from Debian), and the rule
-# pack's own tests. It installs what is missing first. Under CI=true a test whose service is missing fails.
+# pack's own tests, and the Grafana plugin's (Jest tests, npm run build, dist check). It installs what is
+# missing first. Under CI=true a test whose service is missing fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./deploy/setup.sh
