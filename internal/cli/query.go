@@ -23,8 +23,11 @@ import (
 	"github.com/zonewatch/zonewatch/internal/config"
 	"github.com/zonewatch/zonewatch/internal/event"
 	"github.com/zonewatch/zonewatch/query"
+	"github.com/zonewatch/zonewatch/internal/zone"
 	"github.com/zonewatch/zonewatch/query/api"
+	"github.com/zonewatch/zonewatch/query/filter"
 	"github.com/zonewatch/zonewatch/query/fromrules"
+	"github.com/zonewatch/zonewatch/rules"
 )
 
 // queryFlags are zonewatch query's options.
@@ -112,8 +115,9 @@ func runQuery(ctx context.Context, stdout, stderr io.Writer, cfg *config.Config,
 		}
 		getters = append(getters, fd)
 	}
+	lists, macros := ruleVocabulary(ctx, cfg, log)
 	eng, err := query.New(query.Options{Conn: conn, Database: cfg.ClickHouse.Database, Evaluator: query.ExprEvaluator{},
-		Sources: []query.Source{query.EventsHourly}, Logger: log})
+		Sources: []query.Source{query.EventsHourly}, Lists: lists, Macros: macros, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -163,6 +167,30 @@ func runQuery(ctx context.Context, stdout, stderr io.Writer, cfg *config.Config,
 		fmt.Fprintf(stderr, "(more match than --limit %d: narrow the filter or the range, or raise --limit)\n", q.Limit)
 	}
 	return nil
+}
+
+// ruleVocabulary loads the configured rules for their lists and macros, so that a filter can say
+// what a rule says (in_list(destination.ip, "approved_mynumber_destinations"), from_mynumber). Rules
+// that do not load leave filters without them, with a warning: a query needs no rules.
+func ruleVocabulary(ctx context.Context, cfg *config.Config, log *slog.Logger) (filter.Lists, map[string]string) {
+	if cfg.Rules.Dir == "" {
+		return nil, nil
+	}
+	zones, err := cfg.ZoneMap()
+	if err != nil {
+		log.Warn("zone map: filters cannot use the rules' lists and macros", "err", err)
+		return nil, nil
+	}
+	var hosts []zone.Host
+	for _, h := range cfg.Hosts {
+		hosts = append(hosts, zone.Host{Name: h.Name, Role: h.Role})
+	}
+	rs, err := rules.Load(ctx, cfg.Rules.Dir, rules.LoadOptions{Zones: zones, Hosts: hosts})
+	if err != nil {
+		log.Warn("rules not loaded: filters cannot use their lists and macros", "dir", cfg.Rules.Dir, "err", err)
+		return nil, nil
+	}
+	return fromrules.Lists(rs), fromrules.Macros(rs)
 }
 
 // cliUser is who runs the command, for the audit: cli:<OS user name>.

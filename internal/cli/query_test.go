@@ -24,7 +24,7 @@ func TestQueryCommand(t *testing.T) {
 	conn, db := chtest.NewDatabase(t)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "zonewatch.yaml")
-	cfgBody := fmt.Sprintf("clickhouse:\n  addr: [%s]\n  database: %s\n", chtest.Server(t).NativeAddr(), db)
+	cfgBody := fmt.Sprintf("clickhouse:\n  addr: [%s]\n  database: %s\nrules:\n  dir: ../../rules/default\n", chtest.Server(t).NativeAddr(), db)
 	if err := os.WriteFile(cfgPath, []byte(cfgBody), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +58,7 @@ func TestQueryCommand(t *testing.T) {
 		{"aggregate-csv", append([]string{"query", `event.outcome == "success"`, "--group-by", "user.name", "--format", "csv"}, day...), 0},
 		{"limit", append([]string{"query", "--limit", "2", "--fields", "id"}, day...), 0},
 		{"utc-range", []string{"query", "--fields", "id,timestamp", "--from", "2026-11-02T02:00:00Z", "--to", "2026-11-03T04:00:00Z"}, 0},
+		{"macro", append([]string{"query", "from_mynumber and destination.port == 445", "--fields", "id,source.zone"}, day...), 0},
 		{"bad-field", append([]string{"query", "user.name == \"佐藤\" and\n  sourse.ip == \"10.20.1.7\""}, day...), 1},
 		{"bad-syntax", append([]string{"query", `user.name == `}, day...), 1},
 		{"bad-format", []string{"query", "--format", "xml"}, 1},
@@ -108,7 +109,7 @@ func TestQueryCommand(t *testing.T) {
 		}
 		audited = append(audited, fmt.Sprintf("%s:%d:%d", endpoint, n, status))
 	}
-	want := "[cli.search:2:200 cli.search:2:200 cli.search:2:200 cli.aggregate:2:200 cli.aggregate:2:200 cli.search:2:200 cli.search:3:200 cli.search:0:400 cli.search:0:400]"
+	want := "[cli.search:2:200 cli.search:2:200 cli.search:2:200 cli.aggregate:2:200 cli.aggregate:2:200 cli.search:2:200 cli.search:3:200 cli.search:1:200 cli.search:0:400 cli.search:0:400]"
 	if fmt.Sprint(audited) != want {
 		t.Errorf("audit rows\n%v\nwant\n%s", audited, want)
 	}
