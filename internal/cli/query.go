@@ -22,8 +22,8 @@ import (
 
 	"github.com/zonewatch/zonewatch/internal/config"
 	"github.com/zonewatch/zonewatch/internal/event"
-	"github.com/zonewatch/zonewatch/query"
 	"github.com/zonewatch/zonewatch/internal/zone"
+	"github.com/zonewatch/zonewatch/query"
 	"github.com/zonewatch/zonewatch/query/api"
 	"github.com/zonewatch/zonewatch/query/filter"
 	"github.com/zonewatch/zonewatch/query/fromrules"
