@@ -97,7 +97,13 @@ func simulated(t *testing.T) []event.Event {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parsers, err := parse.New(parse.Options{})
+	// The i-FILTER category names a deployment configures (parse.ifilter_categories), here from the
+	// simulator's own code table.
+	cats := map[string]string{}
+	for _, name := range []string{"news", "government", "search", "business", "shopping", "sns", "video", "software-update", "malware", "phishing", "gambling"} {
+		cats[simulate.CategoryCode(name)] = name
+	}
+	parsers, err := parse.New(parse.Options{IFilterCategories: cats})
 	if err != nil {
 		t.Fatal(err)
 	}
