@@ -28,6 +28,7 @@ type Report struct {
 	Rules  []RuleReport `json:"rules"`
 	Stats  rules.Stats  `json:"engine"`
 	byID   map[string]*RuleReport
+	loc    *time.Location
 }
 
 // RuleReport is one rule's alerts. Every rule of the backtest has one, with or without alerts.
@@ -41,7 +42,7 @@ type RuleReport struct {
 }
 
 func newReport(opts Options) *Report {
-	r := &Report{From: opts.From.UTC(), To: opts.To.UTC(), TimeZone: opts.Location.String(), byID: map[string]*RuleReport{}}
+	r := &Report{From: opts.From.UTC(), To: opts.To.UTC(), TimeZone: opts.Location.String(), byID: map[string]*RuleReport{}, loc: opts.Location}
 	for _, rule := range opts.Rules.Rules {
 		if rule.Enabled {
 			r.Rules = append(r.Rules, RuleReport{ID: rule.ID, Title: rule.Title, Severity: rule.Severity, Days: map[string]int{}})
@@ -82,9 +83,12 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // WriteTable writes the report for a terminal: a summary line, then one line per rule with its total
 // and its alerts per day.
 func (r *Report) WriteTable(w io.Writer) error {
-	loc, err := time.LoadLocation(r.TimeZone)
-	if err != nil {
-		loc = time.UTC
+	loc := r.loc
+	if loc == nil { // a report read back from JSON
+		var err error
+		if loc, err = time.LoadLocation(r.TimeZone); err != nil {
+			loc = time.UTC
+		}
 	}
 	const layout = "2006-01-02 15:04"
 	fmt.Fprintf(w, "backtest %s – %s (%s): %d events evaluated", r.From.In(loc).Format(layout), r.To.In(loc).Format(layout), r.TimeZone, r.Events)
