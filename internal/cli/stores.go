@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -113,10 +115,30 @@ func withClickHouse(ctx context.Context, g *globals, fn func(cfg *config.Config,
 		return err
 	}
 	log := g.logger()
+	useRunningEmbedded(cfg, log)
 	conn, _, stop, err := openClickHouse(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer stop()
 	return fn(cfg, conn, log)
+}
+
+// useRunningEmbedded points the configuration at the embedded ClickHouse of a running zonewatch serve, when
+// one answers on the configured port: serve owns the data directory, so a second embedded server could
+// not start on it, and the commands that only read or administer the store (query, report, retention,
+// migrate, rules backtest) should work while serve runs.
+func useRunningEmbedded(cfg *config.Config, log *slog.Logger) {
+	port := cfg.ClickHouse.Embedded.TCPPort
+	if !cfg.EmbeddedClickHouse() || port == 0 {
+		return
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
+	if err != nil {
+		return
+	}
+	_ = c.Close()
+	cfg.ClickHouse.Addr = []string{addr}
+	log.Info("using the embedded ClickHouse of the running zonewatch serve", "native", addr)
 }
