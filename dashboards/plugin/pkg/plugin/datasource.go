@@ -36,6 +36,9 @@ type Datasource struct {
 	engine   *query.Engine
 	now      func() time.Time
 	logger   log.Logger
+	// broken is why the settings are unusable: every call answers with it, so that "Save & test"
+	// and each panel say what to fix instead of a bare plugin error.
+	broken error
 }
 
 var (
@@ -49,7 +52,15 @@ var (
 // NewDatasource is the instance factory given to datasource.Manage: Grafana calls it for each data
 // source (and again when its settings change). It does not contact ClickHouse, so that a server
 // that is down shows up in CheckHealth and in each query's error rather than as a broken instance.
-func NewDatasource(_ context.Context, s backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
+func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
+	d, err := newDatasource(ctx, s)
+	if err != nil {
+		return &Datasource{broken: err, logger: log.DefaultLogger.With("datasource", s.Name)}, nil
+	}
+	return d, nil
+}
+
+func newDatasource(_ context.Context, s backend.DataSourceInstanceSettings) (*Datasource, error) {
 	st, err := ParseSettings(s)
 	if err != nil {
 		return nil, err
@@ -89,6 +100,9 @@ func NewDatasource(_ context.Context, s backend.DataSourceInstanceSettings) (ins
 
 // Dispose closes the connection pool when Grafana replaces or removes the instance.
 func (d *Datasource) Dispose() {
+	if d.conn == nil {
+		return
+	}
 	if err := d.conn.Close(); err != nil {
 		d.logger.Warn("close ClickHouse connection", "err", err)
 	}
@@ -97,6 +111,9 @@ func (d *Datasource) Dispose() {
 // CheckHealth reports whether ClickHouse answers, its version, and how many events the database
 // holds; it fails with what to do when the server or the events table is missing.
 func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
+	if d.broken != nil {
+		return &backend.CheckHealthResult{Status: backend.HealthStatusError, Message: d.broken.Error()}, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	fail := func(format string, a ...any) (*backend.CheckHealthResult, error) {

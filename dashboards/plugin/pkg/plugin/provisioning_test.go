@@ -123,3 +123,28 @@ func TestSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokenSettings: a data source whose settings are wrong still answers, with what to fix.
+func TestBrokenSettings(t *testing.T) {
+	inst, err := plugin.NewDatasource(t.Context(), backend.DataSourceInstanceSettings{Name: "zw", JSONData: []byte(`{"address": "h:9000", "roleMap": {"Viewer": "boss"}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := inst.(*plugin.Datasource)
+	defer ds.Dispose()
+	const want = `roleMap.Viewer: "boss" is not a zonewatch role`
+	res, err := ds.CheckHealth(t.Context(), &backend.CheckHealthRequest{})
+	if err != nil || res.Status != backend.HealthStatusError || !strings.Contains(res.Message, want) {
+		t.Errorf("CheckHealth = %+v, %v; want an error saying %q", res, err, want)
+	}
+	resp, err := ds.QueryData(t.Context(), &backend.QueryDataRequest{Queries: []backend.DataQuery{{RefID: "A", JSON: []byte(`{}`)}}})
+	if err != nil || resp.Responses["A"].Error == nil || !strings.Contains(resp.Responses["A"].Error.Error(), want) {
+		t.Errorf("QueryData = %+v, %v; want an error saying %q", resp, err, want)
+	}
+	var body []byte
+	_ = ds.CallResource(t.Context(), &backend.CallResourceRequest{Path: "fields", Method: "GET"},
+		backend.CallResourceResponseSenderFunc(func(r *backend.CallResourceResponse) error { body = r.Body; return nil }))
+	if !strings.Contains(string(body), "not a zonewatch role") {
+		t.Errorf("CallResource body %s", body)
+	}
+}

@@ -27,6 +27,12 @@ type request struct {
 // says what is wrong (the other queries still run).
 func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
 	resp := backend.NewQueryDataResponse()
+	if d.broken != nil {
+		for _, q := range req.Queries {
+			resp.Responses[q.RefID] = backend.ErrDataResponseWithSource(backend.StatusBadRequest, backend.ErrorSourceDownstream, d.broken.Error())
+		}
+		return resp, nil
+	}
 	id, idErr := d.settings.Identify(req.PluginContext.User)
 	for _, q := range req.Queries {
 		if idErr != nil {

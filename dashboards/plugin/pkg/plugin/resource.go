@@ -102,6 +102,9 @@ type ValidateResponse struct {
 
 // CallResource serves the query editor: POST validate, GET fields, GET variables?name=.
 func (d *Datasource) CallResource(ctx context.Context, req *backend.CallResourceRequest, sender backend.CallResourceResponseSender) error {
+	if d.broken != nil {
+		return sendJSON(sender, http.StatusInternalServerError, map[string]string{"error": d.broken.Error()})
+	}
 	id, err := d.settings.Identify(req.PluginContext.User)
 	if err != nil {
 		return sendJSON(sender, http.StatusForbidden, map[string]string{"error": err.Error()})

@@ -16,7 +16,7 @@ const StreamPath = "alerts"
 
 // SubscribeStream allows the alerts channel to any user with a zonewatch role.
 func (d *Datasource) SubscribeStream(_ context.Context, req *backend.SubscribeStreamRequest) (*backend.SubscribeStreamResponse, error) {
-	if req.Path != StreamPath {
+	if req.Path != StreamPath || d.broken != nil {
 		return &backend.SubscribeStreamResponse{Status: backend.SubscribeStreamStatusNotFound}, nil
 	}
 	if _, err := d.settings.Identify(req.PluginContext.User); err != nil {
@@ -35,6 +35,9 @@ func (d *Datasource) PublishStream(context.Context, *backend.PublishStreamReques
 // channel and shares it among all subscribers, whoever they are, so the stream carries what the
 // least privileged user may see: alerts within ViewerZones, without their group (hosts, users).
 func (d *Datasource) RunStream(ctx context.Context, req *backend.RunStreamRequest, sender *backend.StreamSender) error {
+	if d.broken != nil {
+		return d.broken
+	}
 	if req.Path != StreamPath {
 		return fmt.Errorf("stream path %q: only %q exists", req.Path, StreamPath)
 	}
