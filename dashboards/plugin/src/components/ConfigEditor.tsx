@@ -52,7 +52,8 @@ function toggle(list: string[], item: string, on: boolean): string[] {
 
 function ZoneChecks({ label, zones, onChange }: { label: string; zones: string[]; onChange: (z: string[]) => void }) {
   return (
-    <Stack direction="row" gap={2} alignItems="center">
+    // height 4 (32 px): level with the label beside it.
+    <Stack direction="row" gap={2} alignItems="center" height={4}>
       {ZONES.map((z) => (
         <Checkbox
           key={z}
