@@ -154,7 +154,7 @@ func (m Model) valueName() string {
 // timeSeries is the events counted (or aggregated) per bucket of the query's interval: one wide
 // frame with a value field per value of groupBy (labelled groupBy=value), every bucket of the
 // range present (zero where nothing happened); format long gives the long frame instead. With
-// groupBy, the limit (default 10) keeps the series with the largest totals.
+// groupBy, the limit (default 10, at most 100) keeps the most frequent values (restrictToTop).
 func (d *Datasource) timeSeries(ctx context.Context, r *request) (data.Frames, error) {
 	q, err := d.baseQuery(r)
 	if err != nil {
