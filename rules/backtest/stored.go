@@ -26,6 +26,9 @@ type StoredOptions struct {
 	PageSize int
 	// MaxExecutionTime bounds each page's query in ClickHouse; default 5m.
 	MaxExecutionTime time.Duration
+	// Chunk is the span of time one run of pages covers; default 24h. Each page's query sorts what is
+	// left of its chunk, so a chunk bounds the work ClickHouse repeats per page.
+	Chunk time.Duration
 }
 
 // PushDown returns a filter that selects at least every event that any enabled rule of rs may match:
@@ -70,6 +73,9 @@ func Stored(ctx context.Context, bt *Backtest, o StoredOptions) (*Report, error)
 	if o.MaxExecutionTime <= 0 {
 		o.MaxExecutionTime = 5 * time.Minute
 	}
+	if o.Chunk <= 0 {
+		o.Chunk = 24 * time.Hour
+	}
 	rs := bt.opts.Rules
 	fo := filterOptions(rs)
 	qe, err := query.New(query.Options{
@@ -82,28 +88,41 @@ func Stored(ctx context.Context, bt *Backtest, o StoredOptions) (*Report, error)
 	}
 	where, _ := PushDown(rs)
 	bt.report.Filter = where
-	q := query.Query{From: bt.opts.From, To: bt.opts.To, Filter: where, Limit: o.PageSize, OrderBy: []query.Order{{By: "timestamp"}}}
 	if where == "false" { // no enabled rule: nothing to read
 		return bt.Finish(), nil
 	}
+	for from := bt.opts.From; from.Before(bt.opts.To); from = from.Add(o.Chunk) {
+		to := from.Add(o.Chunk)
+		if to.After(bt.opts.To) {
+			to = bt.opts.To
+		}
+		q := query.Query{From: from, To: to, Filter: where, Limit: o.PageSize, OrderBy: []query.Order{{By: "timestamp"}}}
+		if err := pages(ctx, qe, q, bt); err != nil {
+			return nil, err
+		}
+	}
+	return bt.Finish(), nil
+}
+
+// pages reads q page by page, each continuing after the last row of the one before, into bt.
+func pages(ctx context.Context, qe *query.Engine, q query.Query, bt *Backtest) error {
 	for {
 		res, err := qe.Search(ctx, q)
 		if err != nil {
-			return nil, fmt.Errorf("backtest: read events %s – %s from ClickHouse: %w", q.From.Format(time.RFC3339), q.To.Format(time.RFC3339), err)
+			return fmt.Errorf("backtest: read events %s – %s from ClickHouse: %w", q.From.Format(time.RFC3339), q.To.Format(time.RFC3339), err)
 		}
 		bt.report.Rows += uint64(res.Scanned)
 		for _, ev := range res.Events {
 			bt.Eval(ev)
 		}
 		if !res.Truncated || res.Next == "" {
-			break
+			return nil
 		}
 		q.After = res.Next
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return bt.Finish(), nil
 }
 
 // allRows is the query engine's Evaluator for the residual parts of the pushed-down filter: it keeps

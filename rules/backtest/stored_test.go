@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -84,7 +85,7 @@ func TestStoredEqualsInMemory(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rep, err := backtest.Stored(context.Background(), bt, backtest.StoredOptions{Conn: conn, Database: db, PageSize: 7000})
+			rep, err := backtest.Stored(context.Background(), bt, backtest.StoredOptions{Conn: conn, Database: db, PageSize: 7000, Chunk: 7 * time.Hour})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,7 +108,13 @@ func TestStoredEqualsInMemory(t *testing.T) {
 			if err := rep.WriteTable(&table); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.golden, table.Bytes())
+			// The header's count of rows read includes copies of redelivered events that ClickHouse has
+			// not merged yet (Search drops them), which vary from run to run: it is checked, not kept.
+			header, body, _ := strings.Cut(table.String(), "\n")
+			if want := fmt.Sprintf("backtest 2026-11-01 00:00 – 2026-11-03 00:00 (Asia/Tokyo): %d events evaluated of %d rows read, %d alerts", rep.Events, rep.Rows, rep.Alerts); header != want {
+				t.Errorf("table header\n%s\nwant\n%s", header, want)
+			}
+			golden(t, tc.golden, []byte(body))
 			var back backtest.Report
 			var js bytes.Buffer
 			if err := rep.WriteJSON(&js); err != nil {
@@ -194,7 +201,8 @@ func store(t *testing.T, events []event.Event) (driver.Conn, string) {
 	go func() { done <- wr.Run(wctx) }()
 	for {
 		var n uint64
-		if err := conn.QueryRow(ctx, "SELECT count() FROM "+db+".events").Scan(&n); err != nil {
+		// Distinct ids: a redelivered batch may leave copies until ClickHouse merges them.
+		if err := conn.QueryRow(ctx, "SELECT uniqExact(id) FROM "+db+".events").Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n == uint64(len(events)) {
