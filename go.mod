@@ -2,6 +2,9 @@ module github.com/zonewatch/zonewatch
 
 go 1.26.8
 
+// npm's packages for the Grafana plugin's frontend: some ship Go files, which are not zonewatch's packages.
+ignore ./dashboards/plugin/node_modules
+
 require (
 	github.com/ClickHouse/clickhouse-go/v2 v2.51.0
 	github.com/agnivade/levenshtein v1.2.1
