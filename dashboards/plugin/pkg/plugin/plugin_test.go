@@ -42,6 +42,7 @@ func TestBackend(t *testing.T) {
 		fn   func(*testing.T, *fixture, *plugin.Datasource)
 	}{
 		{"CheckHealth", testCheckHealth},
+		{"FrameSchemas", testFrameSchemas}, // before Health adds dead letters
 		{"TimeSeries", testTimeSeries},
 		{"TopN", testTopN},
 		{"ZonePairs", testZonePairs},
