@@ -80,4 +80,3 @@ func golden(t *testing.T, path, got string) {
 		t.Errorf("%s differs (go test -run TestBackend -update rewrites it after review):\n--- got\n%s--- want\n%s", path, got, want)
 	}
 }
-
