@@ -63,6 +63,10 @@ function loadModule(code) {
       calls.push(['setQueryEditor', typeof c]);
       return this;
     }
+    setQueryEditorHelp(c) {
+      calls.push(['setQueryEditorHelp', typeof c]);
+      return this;
+    }
   }
   const stub = (name) =>
     new Proxy(
