@@ -72,7 +72,10 @@ func newDatasource(_ context.Context, s backend.DataSourceInstanceSettings) (*Da
 	conn, err := ch.Open(&ch.Options{
 		Protocol:     ch.Native,
 		Addr:         []string{st.Address},
-		Auth:         ch.Auth{Database: st.Database, Username: st.Username, Password: st.Password},
+		// No default database: every statement names it (engine and reads here), and a handshake
+		// naming a database that does not exist aborts the embedded ClickHouse (chDB 26.7,
+		// measured), which a typo in the data source's settings must not do.
+		Auth:         ch.Auth{Username: st.Username, Password: st.Password},
 		TLS:          tlsConf,
 		DialTimeout:  10 * time.Second,
 		ReadTimeout:  2 * time.Minute,

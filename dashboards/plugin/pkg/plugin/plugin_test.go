@@ -160,27 +160,32 @@ func testCheckHealth(t *testing.T, f *fixture, ds *plugin.Datasource) {
 	if res.Status != backend.HealthStatusOk || !strings.HasPrefix(res.Message, "ClickHouse 26.") || !strings.HasSuffix(res.Message, want) {
 		t.Errorf("CheckHealth = %v %q, want ok and \"ClickHouse 26.… %s\"", res.Status, res.Message, want)
 	}
-	// A database without the schema: the message says what to do. (An unknown database is not
-	// tried: the embedded server has been seen to abort on it.)
+	// A database without the schema, and one that does not exist: the message says what to do (and
+	// the server survives: a handshake naming an unknown database would abort the embedded one).
 	empty := f.db + "_empty"
 	if err := f.conn.Exec(t.Context(), "CREATE DATABASE "+empty); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = f.conn.Exec(context.Background(), "DROP DATABASE "+empty) }()
-	inst, err := plugin.NewDatasource(t.Context(), f.settings(t, map[string]any{"database": empty}))
-	if err != nil {
-		t.Fatal(err)
+	for _, db := range []string{empty, "no_such_db"} {
+		inst, err := plugin.NewDatasource(t.Context(), f.settings(t, map[string]any{"database": db}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := inst.(*plugin.Datasource).CheckHealth(t.Context(), &backend.CheckHealthRequest{})
+		inst.(*plugin.Datasource).Dispose()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != backend.HealthStatusError || !strings.Contains(res.Message, "zonewatch migrate") || !strings.Contains(res.Message, db) {
+			t.Errorf("CheckHealth on database %s = %v %q, want an error naming it and zonewatch migrate", db, res.Status, res.Message)
+		}
 	}
-	defer inst.(*plugin.Datasource).Dispose()
-	res, err = inst.(*plugin.Datasource).CheckHealth(t.Context(), &backend.CheckHealthRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Status != backend.HealthStatusError || !strings.Contains(res.Message, "zonewatch migrate") {
-		t.Errorf("CheckHealth on a database without events = %v %q, want an error naming zonewatch migrate", res.Status, res.Message)
+	if n := f.count(t, "SELECT count() FROM system.one"); n != 1 {
+		t.Fatalf("the server did not survive: %d", n)
 	}
 	// A server that is not there.
-	inst, err = plugin.NewDatasource(t.Context(), f.settings(t, map[string]any{"address": "127.0.0.1:1"}))
+	inst, err := plugin.NewDatasource(t.Context(), f.settings(t, map[string]any{"address": "127.0.0.1:1"}))
 	if err != nil {
 		t.Fatal(err)
 	}
