@@ -70,8 +70,8 @@ func newDatasource(_ context.Context, s backend.DataSourceInstanceSettings) (*Da
 		return nil, fmt.Errorf("settings of data source %q: %w", s.Name, err)
 	}
 	conn, err := ch.Open(&ch.Options{
-		Protocol:     ch.Native,
-		Addr:         []string{st.Address},
+		Protocol: ch.Native,
+		Addr:     []string{st.Address},
 		// No default database: every statement names it (engine and reads here), and a handshake
 		// naming a database that does not exist aborts the embedded ClickHouse (chDB 26.7,
 		// measured), which a typo in the data source's settings must not do.
