@@ -37,6 +37,7 @@ func testExecutable(t *testing.T, f *fixture, _ *plugin.Datasource) {
 		VersionedPlugins: map[int]goplugin.PluginSet{grpcplugin.ProtocolVersion: {
 			"diagnostics": &grpcplugin.DiagnosticsGRPCPlugin{},
 			"data":        &grpcplugin.DataGRPCPlugin{},
+			"resource":    &grpcplugin.ResourceGRPCPlugin{},
 		}},
 		Cmd:              exec.Command(bin),
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
@@ -57,6 +58,11 @@ func testExecutable(t *testing.T, f *fixture, _ *plugin.Datasource) {
 		t.Fatal(err)
 	}
 	dataClient := raw.(grpcplugin.DataClient)
+	raw, err = rpc.Dispense("resource")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resourceClient := raw.(grpcplugin.ResourceClient)
 
 	s := f.settings(t, nil)
 	pctx := &pluginv2.PluginContext{
@@ -109,5 +115,20 @@ func testExecutable(t *testing.T, f *fixture, _ *plugin.Datasource) {
 			t.Fatal("no response B over gRPC")
 		}
 		t.Errorf("viewer's mynumber query over gRPC: status %d error %q (%d frames), want 403 naming the zone", b.Status, b.Error, len(b.Frames))
+	}
+
+	// The query editor's validation through the binary.
+	stream, err := resourceClient.CallResource(t.Context(), &pluginv2.CallResourceRequest{PluginContext: pctx, Path: "validate", Method: "POST", Url: "validate",
+		Body: []byte(`{"filter": "source.zone == \"lgwan\" &&"}`)})
+	if err != nil {
+		t.Fatalf("CallResource over gRPC: %v", err)
+	}
+	res, err := stream.Recv()
+	if err != nil {
+		t.Fatalf("CallResource over gRPC: %v", err)
+	}
+	var v plugin.ValidateResponse
+	if err := json.Unmarshal(res.Body, &v); err != nil || res.Code != 200 || v.Valid || v.Line != 1 || v.Message == "" {
+		t.Errorf("validate over gRPC: %d %s", res.Code, res.Body)
 	}
 }
