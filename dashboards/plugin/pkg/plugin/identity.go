@@ -28,10 +28,12 @@ func (id Identity) Scope() query.Scope { return query.Scope{Hidden: slices.Clone
 // Identify maps a Grafana user to a zonewatch identity. The SDK passes login and org role (not
 // teams), so ZoneScopes are looked up by login. A user without a scope entry reads ViewerZones
 // unless they map to admin; a request without a user (Grafana's own background work) gets the
-// viewer role and ViewerZones, the least that still serves dashboards.
+// viewer role and BackgroundZones (default ViewerZones): aggregates, for Grafana's alert rules.
 func (s *Settings) Identify(u *backend.User) (Identity, error) {
 	if u == nil {
-		return s.identity("", api.Viewer), nil
+		id := Identity{Role: api.Viewer, Zones: slices.Clone(s.BackgroundZones)}
+		id.Hidden = query.HiddenFor(guardedZones, id.Zones)
+		return id, nil
 	}
 	zw, ok := s.RoleMap[u.Role]
 	if !ok {

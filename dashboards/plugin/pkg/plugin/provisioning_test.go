@@ -101,6 +101,17 @@ func TestSettings(t *testing.T) {
 			}
 		}
 	}
+	// Requests without a user (alert rules) read backgroundZones.
+	bg, err := plugin.ParseSettings(backend.DataSourceInstanceSettings{JSONData: []byte(`{"address": "h:9000", "backgroundZones": ["*"]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := bg.Identify(nil); id.Role != "viewer" || len(id.Hidden) != 0 {
+		t.Errorf("background identity %+v, want viewer with every zone", id)
+	}
+	if _, err := plugin.ParseSettings(backend.DataSourceInstanceSettings{JSONData: []byte(`{"address": "h:9000", "viewerZones": ["lgwan", "moon"]}`)}); err == nil || !strings.Contains(err.Error(), "moon") {
+		t.Errorf("viewerZones with an unknown zone: %v", err)
+	}
 	// Identities: the contract's rules.
 	st, err := plugin.ParseSettings(backend.DataSourceInstanceSettings{JSONData: []byte(`{"address": "h:9000", "zoneScopes": {"mn": ["mynumber"]}}`)})
 	if err != nil {

@@ -38,6 +38,10 @@ type Settings struct {
 	// ViewerZones are the zones of a user whose login has no ZoneScopes entry and who is not an
 	// admin; default lgwan and internet (never mynumber unless listed).
 	ViewerZones []string `json:"viewerZones"`
+	// BackgroundZones are the zones of requests that come without a user (Grafana's alert rule
+	// evaluations, its own background work), which run as viewer (aggregates only); default
+	// ViewerZones. List mynumber here for Grafana alert rules on the mynumber zone.
+	BackgroundZones []string `json:"backgroundZones"`
 	// Calendars are duty calendars (internal/calendar's spec) for off-hours queries; default one
 	// "office" calendar, 08:30–17:15 on working days.
 	Calendars map[string]calendar.CalendarSpec `json:"calendars"`
@@ -100,6 +104,14 @@ func (s *Settings) defaults() error {
 	}
 	if s.ViewerZones == nil {
 		s.ViewerZones = []string{"lgwan", "internet"}
+	}
+	if s.BackgroundZones == nil {
+		s.BackgroundZones = slices.Clone(s.ViewerZones)
+	}
+	for _, z := range append(slices.Clone(s.ViewerZones), s.BackgroundZones...) {
+		if z != "*" && !slices.Contains(guardedZones, z) {
+			return fmt.Errorf("viewerZones/backgroundZones: %q is not a zone: use %s or *", z, strings.Join(guardedZones, ", "))
+		}
 	}
 	for who, zones := range s.ZoneScopes {
 		for _, z := range zones {
