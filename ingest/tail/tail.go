@@ -43,7 +43,11 @@ type Options struct {
 	MaxBatch int
 	// MaxLine caps one line; the rest of a longer line is skipped (and the cut line still handled).
 	MaxLine int
-	Logger  *slog.Logger
+	// RotateWait is how long a rotated file is still read after the last line it gave: a program that
+	// logrotate's "create" rotated keeps writing to the old file until it reopens its log (squid -k
+	// rotate, a HUP), and those lines must not be lost. Lines of the new file wait meanwhile. Default 5s.
+	RotateWait time.Duration
+	Logger     *slog.Logger
 }
 
 // Follower follows one file.
@@ -54,6 +58,9 @@ type Follower struct {
 	ino uint64
 	dev uint64
 	off int64
+	// rotated is when the path was first seen naming another file than the one open; lastRead is when
+	// the open file last gave lines. Together they decide when the old file is finished.
+	rotated, lastRead time.Time
 }
 
 // New makes a Follower; Run starts it.
@@ -66,6 +73,9 @@ func New(o Options) *Follower {
 	}
 	if o.MaxLine <= 0 {
 		o.MaxLine = 64 << 10
+	}
+	if o.RotateWait <= 0 {
+		o.RotateWait = 5 * time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -115,8 +125,18 @@ func (fl *Follower) step(ctx context.Context) error {
 	}
 	dev, ino := ids(st)
 	if dev != fl.dev || ino != fl.ino {
-		// Rotated: the old file was read to its end above; the new one starts at 0.
-		fl.o.Logger.Info("log file rotated", "input", fl.o.Name, "path", fl.o.Path)
+		// Rotated. The old file was read to its end above, but its writer may not have reopened its log
+		// yet: keep reading it until it has been quiet for RotateWait, then move to the new one at 0.
+		now := time.Now()
+		if fl.rotated.IsZero() {
+			fl.rotated = now
+			fl.o.Logger.Info("log file rotated; finishing the old file first", "input", fl.o.Name, "path", fl.o.Path, "wait", fl.o.RotateWait)
+		}
+		if now.Sub(maxTime(fl.rotated, fl.lastRead)) < fl.o.RotateWait {
+			return nil
+		}
+		fl.o.Logger.Info("log file rotated: reading the new file", "input", fl.o.Name, "path", fl.o.Path)
+		fl.rotated = time.Time{}
 		fl.close()
 		if err := fl.o.State.Set(fl.o.Name, Position{Dev: dev, Inode: ino, Offset: 0}); err != nil {
 			return err
@@ -180,6 +200,7 @@ func (fl *Follower) drain(ctx context.Context) error {
 				return herr
 			}
 			fl.off = next
+			fl.lastRead = time.Now()
 			if err := fl.o.State.Set(fl.o.Name, Position{Dev: fl.dev, Inode: fl.ino, Offset: next}); err != nil {
 				return err
 			}
@@ -258,4 +279,11 @@ func ids(st os.FileInfo) (dev, ino uint64) {
 		return uint64(s.Dev), s.Ino
 	}
 	return 0, 0
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

@@ -72,7 +72,8 @@ func follow(t *testing.T, path string, st *State, c *collector) *run {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &run{cancel: cancel, done: make(chan error, 1)}
-	fl := New(Options{Name: "squid", Path: path, State: st, Handler: c.handle, Poll: 10 * time.Millisecond, MaxBatch: 3, MaxLine: 40})
+	fl := New(Options{Name: "squid", Path: path, State: st, Handler: c.handle, Poll: 10 * time.Millisecond, MaxBatch: 3, MaxLine: 40,
+		RotateWait: time.Second})
 	go func() { r.done <- fl.Run(ctx) }()
 	t.Cleanup(r.stop)
 	return r
@@ -127,12 +128,15 @@ func TestFollowsRotationTruncationAndRestart(t *testing.T) {
 	want = append(want, "partial-done")
 	c.waitFor(t, len(want))
 
-	// logrotate's create: lines written to the old file after the rename are still read.
+	// logrotate's create: lines written to the old file after the rename are still read, before the
+	// new file's.
 	if err := os.Rename(path, path+".1"); err != nil {
 		t.Fatal(err)
 	}
-	appendLines(t, path+".1", lines("late", 2)...)
 	appendLines(t, path, lines("b", 4)...)
+	// The follower has seen the new file by now; the writer still has the old one open for a while.
+	time.Sleep(100 * time.Millisecond)
+	appendLines(t, path+".1", lines("late", 2)...)
 	want = append(want, trimmed(lines("late", 2))...)
 	want = append(want, trimmed(lines("b", 4))...)
 	c.waitFor(t, len(want))
