@@ -3,7 +3,6 @@ package report_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -13,8 +12,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/zonewatch/zonewatch/ingest/parse"
-	"github.com/zonewatch/zonewatch/ingest/pipeline"
+	"github.com/zonewatch/zonewatch/ingest/pipeline/pipelinetest"
 	"github.com/zonewatch/zonewatch/internal/clickhouse"
 	"github.com/zonewatch/zonewatch/internal/config"
 	"github.com/zonewatch/zonewatch/internal/event"
@@ -110,12 +108,11 @@ func loadSimulated(tb testing.TB, conn driver.Conn, db string, from, to time.Tim
 	if err != nil {
 		tb.Fatal(err)
 	}
-	parsers, err := parse.New(parse.Options{})
+	// Clock follows the normaliser's: each line arrives 300 ms after its time.
+	norm, err := pipelinetest.New(pipelinetest.Options{Org: sim.Org(), Zones: zones})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tokyo, _ := time.LoadLocation("Asia/Tokyo")
-	norm := pipeline.NewNormaliser(pipeline.NormaliserOptions{Zones: zones, Parsers: parsers, Location: tokyo, Now: func() time.Time { return clock }})
 	s := &loadSink{tb: tb, conn: conn, db: db, sim: sim, norm: norm, eng: eng, clock: &clock, d: &simData{org: sim.Org(), rules: rs}}
 	if err := sim.Run(ctx, s); err != nil {
 		tb.Fatal(err)
@@ -152,7 +149,7 @@ type loadSink struct {
 	conn     driver.Conn
 	db       string
 	sim      *simulate.Simulator
-	norm     *pipeline.Normaliser
+	norm     *pipelinetest.Normaliser
 	eng      *rules.Engine
 	clock    *time.Time
 	lastTick time.Time
@@ -164,24 +161,13 @@ type loadSink struct {
 }
 
 func (s *loadSink) Send(_ context.Context, l *simulate.Line) error {
-	*s.clock = l.Time.Add(300 * time.Millisecond)
+	*s.clock = l.Time.Add(300 * time.Millisecond) // the arrival time, as pipelinetest's normaliser has it
 	if l.Time.Sub(s.lastTick) >= time.Minute {
 		s.d.alerts = append(s.d.alerts, s.eng.Tick(l.Time)...)
 		s.lastTick = l.Time.Truncate(time.Minute)
 	}
-	var e event.Event
-	var err error
 	s.n++
-	if l.Transport == simulate.TransportFile {
-		// A stable id per line, as the file follower's offsets give one.
-		e, err = s.norm.File("proxy-file", l.Format, fmt.Sprintf("sim-%012d", l.Seq), string(l.Wire))
-	} else {
-		var peer netip.Addr
-		if h, ok := s.sim.Org().Host(l.Device); ok {
-			peer = h.Addr()
-		}
-		e, err = s.norm.Syslog("syslog-tcp", peer, l.Wire)
-	}
+	e, err := s.norm.Line(l)
 	if err != nil {
 		s.d.dead++
 		return nil

@@ -20,10 +20,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/zonewatch/zonewatch/ingest/parse"
-	"github.com/zonewatch/zonewatch/ingest/pipeline"
+	"github.com/zonewatch/zonewatch/ingest/pipeline/pipelinetest"
 	"github.com/zonewatch/zonewatch/ingest/writer"
-	"github.com/zonewatch/zonewatch/internal/config"
 	"github.com/zonewatch/zonewatch/internal/event"
 	"github.com/zonewatch/zonewatch/internal/natsbus"
 	"github.com/zonewatch/zonewatch/internal/simulate"
@@ -189,62 +187,13 @@ func simulatedEvents(tb testing.TB, n int) []event.Event {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	zones, err := config.Default().ZoneMap()
-	if err != nil {
-		tb.Fatal(err)
+	events, dead := pipelinetest.Events(tb, sim, pipelinetest.Options{}, n)
+	if len(events) < n/2 {
+		tb.Fatalf("the simulator gave %d events, want about %d", len(events), n)
 	}
-	parsers, err := parse.New(parse.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tokyo, _ := time.LoadLocation("Asia/Tokyo")
-	var now time.Time
-	norm := pipeline.NewNormaliser(pipeline.NormaliserOptions{Zones: zones, Parsers: parsers, Location: tokyo, Now: func() time.Time { return now }})
-	s := &normSink{n: n, sim: sim, norm: norm, now: &now}
-	if err := sim.Run(context.Background(), s); err != nil && !errors.Is(err, errEnough) {
-		tb.Fatal(err)
-	}
-	if len(s.events) < n/2 {
-		tb.Fatalf("the simulator gave %d events, want about %d", len(s.events), n)
-	}
-	tb.Logf("simulated %d events (%d lines dead-lettered)", len(s.events), s.dead)
-	return s.events
+	tb.Logf("simulated %d events (%d lines dead-lettered)", len(events), dead)
+	return events
 }
-
-type normSink struct {
-	n      int
-	sim    *simulate.Simulator
-	norm   *pipeline.Normaliser
-	now    *time.Time
-	events []event.Event
-	dead   int
-}
-
-func (s *normSink) Send(_ context.Context, l *simulate.Line) error {
-	*s.now = l.Time.Add(300 * time.Millisecond)
-	var e event.Event
-	var err error
-	if l.Transport == "file" {
-		e, err = s.norm.File("proxy-file", l.Format, event.NewID(*s.now), string(l.Wire))
-	} else {
-		var peer netip.Addr
-		if h, ok := s.sim.Org().Host(l.Device); ok {
-			peer = h.Addr()
-		}
-		e, err = s.norm.Syslog("syslog-udp", peer, l.Wire)
-	}
-	if err != nil {
-		s.dead++
-		return nil
-	}
-	s.events = append(s.events, e)
-	if len(s.events) >= s.n {
-		return errEnough
-	}
-	return nil
-}
-
-func (s *normSink) Close() error { return nil }
 
 // BenchmarkEndToEndLatency: from publish to queryable (a count() that includes the event), for a steady
 // 2000 events/s, with the default flush interval (1s) and a short one.

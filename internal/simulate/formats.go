@@ -517,6 +517,16 @@ var categoryCodes = [...]struct{ Code, Name string }{
 	{"9101", "gambling"},
 }
 
+// Categories returns the simulator's i-FILTER category table, code → name: what a deployment puts in
+// parse.ifilter_categories for these devices.
+func Categories() map[string]string {
+	m := make(map[string]string, len(categoryCodes))
+	for _, c := range categoryCodes {
+		m[c.Code] = c.Name
+	}
+	return m
+}
+
 // CategoryCode returns the code of a category name, "0000" when unknown.
 func CategoryCode(name string) string {
 	for _, c := range categoryCodes {

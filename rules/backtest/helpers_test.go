@@ -2,13 +2,10 @@ package backtest_test
 
 import (
 	"context"
-	"net/netip"
 	"testing"
-	"time"
 
 	"github.com/zonewatch/zonewatch/ingest/parse"
-	"github.com/zonewatch/zonewatch/ingest/pipeline"
-	"github.com/zonewatch/zonewatch/internal/calendar"
+	"github.com/zonewatch/zonewatch/ingest/pipeline/pipelinetest"
 	"github.com/zonewatch/zonewatch/internal/clickhouse/chtest"
 	"github.com/zonewatch/zonewatch/internal/config"
 	"github.com/zonewatch/zonewatch/internal/event"
@@ -45,7 +42,8 @@ func exampleWorld(t testing.TB) world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parsers, err := parse.New(parse.Options{})
+	parsers, err := parse.New(parse.Options{IFilterLayout: cfg.Parse.IFilterLayout, InterSafeLayout: cfg.Parse.InterSafeLayout,
+		IFilterCategories: cfg.Parse.IFilterCategories, AppNames: cfg.Parse.AppNames})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,9 +56,11 @@ func exampleWorld(t testing.TB) world {
 func (w world) ingest(t testing.TB, sim *simulate.Simulator, each func([]event.Event)) *ingestSink {
 	t.Helper()
 	batches := make(chan []event.Event, 8)
-	sink := &ingestSink{sim: sim, out: batches, incidentOf: map[string]string{}}
-	sink.norm = pipeline.NewNormaliser(pipeline.NormaliserOptions{Zones: w.zones, Parsers: w.parsers, Location: calendar.Tokyo(),
-		Now: func() time.Time { return sink.now }})
+	norm, err := pipelinetest.New(pipelinetest.Options{Org: sim.Org(), Zones: w.zones, Parsers: w.parsers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &ingestSink{norm: norm, out: batches, incidentOf: map[string]string{}}
 	simErr := make(chan error, 1)
 	go func() {
 		err := sim.Run(context.Background(), sink)
@@ -79,11 +79,9 @@ func (w world) ingest(t testing.TB, sim *simulate.Simulator, each func([]event.E
 
 // ingestSink normalises the simulator's lines and hands them on in batches.
 type ingestSink struct {
-	sim        *simulate.Simulator
-	norm       *pipeline.Normaliser
+	norm       *pipelinetest.Normaliser
 	out        chan<- []event.Event
 	batch      []event.Event
-	now        time.Time
 	incidentOf map[string]string // event id → incident id, for labelled lines
 	lines      int
 	dead       int
@@ -91,18 +89,7 @@ type ingestSink struct {
 
 func (s *ingestSink) Send(_ context.Context, l *simulate.Line) error {
 	s.lines++
-	s.now = l.Time.Add(300 * time.Millisecond)
-	var e event.Event
-	var err error
-	if l.Transport == "file" {
-		e, err = s.norm.File("proxy-file", l.Format, event.NewID(s.now), string(l.Wire))
-	} else {
-		var peer netip.Addr
-		if h, ok := s.sim.Org().Host(l.Device); ok {
-			peer = h.Addr()
-		}
-		e, err = s.norm.Syslog("syslog-tcp", peer, l.Wire)
-	}
+	e, err := s.norm.Line(l)
 	if err != nil {
 		s.dead++
 		return nil

@@ -3,7 +3,6 @@ package plugin_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net"
 	"net/netip"
 	"testing"
@@ -12,8 +11,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
-	"github.com/zonewatch/zonewatch/ingest/parse"
-	"github.com/zonewatch/zonewatch/ingest/pipeline"
+	"github.com/zonewatch/zonewatch/ingest/pipeline/pipelinetest"
 	"github.com/zonewatch/zonewatch/internal/clickhouse"
 	"github.com/zonewatch/zonewatch/internal/clickhouse/chtest"
 	"github.com/zonewatch/zonewatch/internal/config"
@@ -84,73 +82,20 @@ func (f *fixture) count(t *testing.T, sql string, args ...any) uint64 {
 	return n
 }
 
-var errEnough = errors.New("enough")
-
-// simulated runs the simulator over the period through ingest's normaliser.
+// simulated runs the simulator over the period through ingest's normaliser, with the i-FILTER
+// category names a deployment configures (parse.ifilter_categories).
 func simulated(t *testing.T) []event.Event {
 	t.Helper()
 	sim, err := simulate.New(simulate.Options{Seed: 7, From: simFrom, To: simTo, Incidents: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	zones, err := config.Default().ZoneMap()
-	if err != nil {
-		t.Fatal(err)
+	events, _ := pipelinetest.Events(t, sim, pipelinetest.Options{}, 0)
+	if len(events) < 1000 {
+		t.Fatalf("the simulator gave %d events, want thousands", len(events))
 	}
-	// The i-FILTER category names a deployment configures (parse.ifilter_categories), here from the
-	// simulator's own code table.
-	cats := map[string]string{}
-	for _, name := range []string{"news", "government", "search", "business", "shopping", "sns", "video", "software-update", "malware", "phishing", "gambling"} {
-		cats[simulate.CategoryCode(name)] = name
-	}
-	parsers, err := parse.New(parse.Options{IFilterCategories: cats})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokyo, err := time.LoadLocation("Asia/Tokyo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var now time.Time
-	norm := pipeline.NewNormaliser(pipeline.NormaliserOptions{Zones: zones, Parsers: parsers, Location: tokyo, Now: func() time.Time { return now }})
-	s := &normSink{sim: sim, norm: norm, now: &now}
-	if err := sim.Run(context.Background(), s); err != nil && !errors.Is(err, errEnough) {
-		t.Fatal(err)
-	}
-	if len(s.events) < 1000 {
-		t.Fatalf("the simulator gave %d events, want thousands", len(s.events))
-	}
-	return s.events
+	return events
 }
-
-type normSink struct {
-	sim    *simulate.Simulator
-	norm   *pipeline.Normaliser
-	now    *time.Time
-	events []event.Event
-}
-
-func (s *normSink) Send(_ context.Context, l *simulate.Line) error {
-	*s.now = l.Time.Add(300 * time.Millisecond)
-	var e event.Event
-	var err error
-	if l.Transport == "file" {
-		e, err = s.norm.File("proxy-file", l.Format, event.NewID(*s.now), string(l.Wire))
-	} else {
-		var peer netip.Addr
-		if h, ok := s.sim.Org().Host(l.Device); ok {
-			peer = h.Addr()
-		}
-		e, err = s.norm.Syslog("syslog-tcp", peer, l.Wire)
-	}
-	if err != nil {
-		return nil // dead letters are not part of this fixture
-	}
-	s.events = append(s.events, e)
-	return nil
-}
-
-func (s *normSink) Close() error { return nil }
 
 // evaluate runs the default rule pack over the events, as the rules stage of serve does.
 func evaluate(t *testing.T, events []event.Event) []rules.Alert {
