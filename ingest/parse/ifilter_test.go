@@ -89,7 +89,6 @@ func TestLayoutValidation(t *testing.T) {
 		{"no address", Options{IFilterLayout: []string{"time", "user"}}, "neither client_ip nor source_ip"},
 		{"no time", Options{InterSafeLayout: []string{"date", "client_ip"}}, "neither time nor date and clock"},
 		{"twice", Options{IFilterLayout: []string{"time", "client_ip", "client_ip"}}, `names column "client_ip" twice`},
-		{"empty", Options{IFilterLayout: []string{}}, "0 columns"},
 		{"too wide", Options{IFilterLayout: make([]string, 65)}, "65 columns"},
 		{"bad app format", Options{AppNames: map[string]string{"x": "nope"}}, `unknown format "nope"`},
 	} {
@@ -99,5 +98,9 @@ func TestLayoutValidation(t *testing.T) {
 				t.Errorf("New: err = %v, want one saying %q", err, c.want)
 			}
 		})
+	}
+	// An empty layout, as a configuration file's "ifilter_layout: []", means the built-in ones.
+	if _, err := New(Options{IFilterLayout: []string{}, InterSafeLayout: []string{}}); err != nil {
+		t.Errorf("empty layouts: %v, want the defaults", err)
 	}
 }

@@ -37,7 +37,7 @@ type Input struct {
 // Options configure the parsers. The zero value is usable.
 type Options struct {
 	// IFilterLayout and InterSafeLayout name the columns of those access logs, in order (see layout.go for
-	// the names understood). nil means the built-in defaults, told apart by their column counts:
+	// the names understood). Empty means the built-in defaults, told apart by their column counts:
 	// DefaultIFilterLayout, IFilterSyslogLayout and IFilterCompactLayout; InterSafeVendorLayout and
 	// DefaultInterSafeLayout.
 	IFilterLayout, InterSafeLayout []string
@@ -76,7 +76,7 @@ func New(opts Options) (*Parsers, error) {
 		p.apps[strings.ToLower(name)] = f
 	}
 	ifl := [][]string{opts.IFilterLayout}
-	if opts.IFilterLayout == nil {
+	if len(opts.IFilterLayout) == 0 {
 		ifl = [][]string{DefaultIFilterLayout(), IFilterSyslogLayout(), IFilterCompactLayout()} // widest first
 	}
 	for _, names := range ifl {
@@ -88,7 +88,7 @@ func New(opts Options) (*Parsers, error) {
 		p.ifilter = append(p.ifilter, l)
 	}
 	isl := [][]string{opts.InterSafeLayout}
-	if opts.InterSafeLayout == nil {
+	if len(opts.InterSafeLayout) == 0 {
 		isl = [][]string{InterSafeVendorLayout(), DefaultInterSafeLayout()} // widest first
 	}
 	for _, names := range isl {

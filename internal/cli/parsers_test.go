@@ -58,3 +58,18 @@ func TestParseConfigErrorsNameTheKey(t *testing.T) {
 		})
 	}
 }
+
+// TestExampleParseSectionBuildsParsers: the example configuration's parse section (empty layouts, the
+// category table) is what the quick start runs with; serve must accept it.
+func TestExampleParseSectionBuildsParsers(t *testing.T) {
+	cfg, err := config.Load("../../deploy/zonewatch.example.yaml", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newParsers(cfg.Parse); err != nil {
+		t.Fatalf("the example's parse section: %v", err)
+	}
+	if cfg.Parse.IFilterCategories["9001"] != "malware" {
+		t.Errorf("the example maps 9001 to %q, want malware", cfg.Parse.IFilterCategories["9001"])
+	}
+}
