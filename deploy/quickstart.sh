@@ -37,7 +37,6 @@ done
 [ -s "$DATA/ready.json" ] || { echo "zonewatch did not become ready in 60 s; its log:"; tail -30 "$DATA/zonewatch.log"; exit 1; }
 
 q() { curl -sS --fail-with-body 'http://127.0.0.1:18123/' --data-binary "$1"; }
-before=$(q "SELECT count() FROM zonewatch.events")
 
 DAY="${ZONEWATCH_QUICKSTART_DAY:-2026-11-02}"
 say "Replaying one simulated day ($DAY, Asia/Tokyo) of the three zones' logs over TCP syslog"
@@ -45,12 +44,17 @@ bin/zonewatch simulate --seed 42 --from "${DAY}T00:00:00+09:00" --to "${DAY}T23:
   --tcp 127.0.0.1:5514 --framing octet --truth "$DATA/ground-truth.jsonl"
 
 say "Waiting for the events to reach ClickHouse"
-last=-1
-for _ in $(seq 1 60); do
-  n=$(q "SELECT count() FROM zonewatch.events")
-  [ "$n" = "$last" ] && [ "$n" != "$before" ] && break
-  last=$n; sleep 1
+# Done when ingest has stopped publishing and the writer has stored all it published (zonewatch's own
+# counters, so a slow machine is waited for rather than shown half the day).
+metric() { curl -s http://127.0.0.1:7480/metrics | awk -v m="$1" '$1 == m {printf "%d", $2}'; }
+prev=-1
+for _ in $(seq 1 300); do
+  published=$(metric 'zonewatch_ingest_published_total{stream="ZW_EVENTS"}')
+  stored=$(metric zonewatch_writer_rows_inserted_total)
+  [ -n "$published" ] && [ "$published" = "$stored" ] && [ "$published" = "$prev" ] && break
+  prev=$published; sleep 1
 done
+echo "$stored events stored (of $published published)"
 
 say "Events stored, by source and destination zone"
 q "SELECT source_zone AS src, destination_zone AS dst, count() AS events, countIf(outcome = 'failure') AS denied
@@ -63,7 +67,6 @@ q "SELECT toTimeZone(timestamp, 'Asia/Tokyo') AS time_jst, observer_host, IPv6Nu
 
 say "Alerts raised by the default rule pack"
 # The rules stage reads the same stream as the writer: wait until it has evaluated every stored event.
-stored=$(q "SELECT count() FROM zonewatch.events")
 for _ in $(seq 1 120); do
   evaluated=$(curl -s http://127.0.0.1:7480/metrics | awk '/^zonewatch_rules_events_total/ {printf "%d", $2}')
   [ "${evaluated:-0}" -ge "$stored" ] && break
@@ -74,9 +77,25 @@ q "SELECT severity, rule_id, title_ja, count() AS alerts, min(toTimeZone(first_s
    FROM zonewatch.alerts FINAL GROUP BY severity, rule_id, title_ja
    ORDER BY indexOf(['critical','high','medium','low','info'], severity), alerts DESC FORMAT PrettyCompactMonoBlock"
 
+NEXT=$(date -d "$DAY + 1 day" +%F)
+say "The analyst's terminal: zonewatch query, the rule language as the filter (every query audited)"
+echo "What left the mynumber zone that day, by destination (approved: rules/default/lists/approved_mynumber_destinations.txt):"
+echo "\$ zonewatch query 'source.zone == \"mynumber\" and destination.zone in [\"lgwan\", \"internet\"]' \\"
+echo "    --from $DAY --to $NEXT --group-by destination.ip --group-by destination.port --group-by event.outcome --agg count"
+bin/zonewatch query --config "$CONFIG" --log-level warn 'source.zone == "mynumber" and destination.zone in ["lgwan", "internet"]' \
+  --from "$DAY" --to "$NEXT" --group-by destination.ip --group-by destination.port --group-by event.outcome --agg count
+
+MONTH="${DAY%-*}"
+say "The committee's monthly report (月次監視報告) for $MONTH, so far"
+bin/zonewatch report --config "$CONFIG" --log-level warn --month "$MONTH" --out "$DATA/report" | grep -v /csv-
+echo "(and one CSV file per table in $DATA/report/csv-$MONTH/)"
+
 cat <<TXT
 
 Where to look next
+  Monthly report (PDF):      $DATA/report/ (zonewatch report --month YYYY-MM; also HTML, CSV, XLSX)
+  Grafana:                   dashboards/README.md (build the plugin: cd dashboards/plugin && npm ci && npm run build;
+                             provisioning in deploy/grafana/)
   ClickHouse SQL over HTTP:  curl 'http://127.0.0.1:18123/' --data-binary 'SELECT count() FROM zonewatch.events'
   ClickHouse native:         127.0.0.1:19000 (database zonewatch, user default, no password)
   Metrics (Prometheus):      http://127.0.0.1:7480/metrics
