@@ -23,7 +23,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Bytes:         prometheus.NewCounterVec(prometheus.CounterOpts{Name: "zonewatch_ingest_bytes_received_total", Help: "Bytes of messages received."}, []string{"listener"}),
 		Parsed:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "zonewatch_ingest_events_total", Help: "Events made, by format and parse status (ok, envelope = body not understood)."}, []string{"listener", "format", "status"}),
 		Failed:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "zonewatch_ingest_dead_letters_total", Help: "Messages kept as dead letters, by reason."}, []string{"listener", "reason"}),
-		Published:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "zonewatch_ingest_published_total", Help: "Messages acknowledged by JetStream."}, []string{"stream"}),
+		Published:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "zonewatch_ingest_published_total", Help: "Events and dead letters acknowledged by JetStream (a message carries one or more events)."}, []string{"stream"}),
 		PublishErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "zonewatch_ingest_publish_errors_total", Help: "Publishes that failed and were retried."}, []string{"reason"}),
 		PublishLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "zonewatch_ingest_publish_latency_seconds", Help: "Time from publish to JetStream's acknowledgement.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),

@@ -1,10 +1,14 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -26,44 +30,95 @@ type DeadLetter struct {
 	Raw      string    `json:"raw"`
 }
 
-// DefaultMaxInFlight is the default bound on publishes awaiting JetStream's acknowledgement. The
-// JetStream context's own async limit (jetstream.WithPublishAsyncMaxPending) must be above it.
+// DefaultMaxInFlight is the default bound on publishes (messages) awaiting JetStream's acknowledgement.
+// The JetStream context's own async limit (jetstream.WithPublishAsyncMaxPending) must be above it.
 const DefaultMaxInFlight = 8192
+
+// Batching defaults: see PublisherOptions.
+const (
+	DefaultMaxBatchEvents = 256
+	DefaultMaxBatchBytes  = 256 << 10 // well under NATS's default max_payload of 1 MiB
+	DefaultLinger         = 5 * time.Millisecond
+)
 
 // PublisherOptions configure a Publisher.
 type PublisherOptions struct {
 	JS jetstream.JetStream
-	// MaxInFlight bounds publishes awaiting JetStream's acknowledgement; beyond it Publish blocks, which
-	// slows TCP senders down instead of dropping their lines.
+	// MaxInFlight bounds publishes (messages) awaiting JetStream's acknowledgement; beyond it Event
+	// blocks, which slows TCP senders down instead of dropping their lines.
 	MaxInFlight int
-	Metrics     *Metrics
-	Logger      *slog.Logger
+	// MaxBatchEvents and MaxBatchBytes bound one message's events: a subject's buffer is published once
+	// it holds that many events or bytes. Defaults 256 and 256 KiB; MaxBatchEvents 1 publishes every
+	// event alone.
+	MaxBatchEvents int
+	MaxBatchBytes  int
+	// Linger is the longest an event waits in a buffer for others; default 5ms.
+	Linger  time.Duration
+	Metrics *Metrics
+	Logger  *slog.Logger
 }
 
 // Publisher publishes events and dead letters asynchronously, retrying until JetStream takes them.
+//
+// # Wire format
+//
+// Events are published in batches: a message on zw.events.<source zone>.<source type> holds one or more
+// events as NDJSON, each event's JSON (encodeEvent) followed by '\n'. JSON strings escape newlines, so
+// '\n' only separates events, and a message with one event is exactly the event's JSON: consumers split
+// with event.SplitBatch. Storing one message per event was half of ingest's CPU in the embedded
+// nats-server (a write per message); a batch costs one. Each subject has its own buffer, published when
+// it reaches MaxBatchEvents or MaxBatchBytes, when it is older than Linger, and on Wait and Close. The
+// message id (Nats-Msg-Id) is the first event's id, "+", and the number of events, so a retried publish
+// of the same batch is stored once. Dead letters are one per message, with their id as message id.
+//
 // Publishes are pipelined (many in flight on one connection); one collector goroutine reads their
 // acknowledgements in order and re-publishes what failed, so the in-flight bound is also the memory bound.
 type Publisher struct {
 	js      jetstream.JetStream
+	o       PublisherOptions
 	metrics *Metrics
 	log     *slog.Logger
 	pending chan pending
 	wg      sync.WaitGroup
 	ctx     context.Context
 	cancel  context.CancelFunc
+
+	mu      sync.Mutex
+	buffers map[string]*eventBatch // by subject
+	seq     uint64                 // buffers started so far
+	closed  bool
+	flusher chan struct{} // closed when the flusher has stopped
+}
+
+// eventBatch is one subject's events waiting to be published together.
+type eventBatch struct {
+	data    []byte
+	firstID string
+	n       int
+	seq     uint64 // when its first event came, among all buffers
 }
 
 type pending struct {
 	fut    jetstream.PubAckFuture
 	msg    *nats.Msg
 	stream string
+	events int // events the message holds, for zonewatch_ingest_published_total
 	start  time.Time
 }
 
-// NewPublisher makes a Publisher and starts its collector.
+// NewPublisher makes a Publisher and starts its collector and flusher.
 func NewPublisher(o PublisherOptions) *Publisher {
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = DefaultMaxInFlight
+	}
+	if o.MaxBatchEvents <= 0 {
+		o.MaxBatchEvents = DefaultMaxBatchEvents
+	}
+	if o.MaxBatchBytes <= 0 {
+		o.MaxBatchBytes = DefaultMaxBatchBytes
+	}
+	if o.Linger <= 0 {
+		o.Linger = DefaultLinger
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -72,13 +127,16 @@ func NewPublisher(o PublisherOptions) *Publisher {
 		o.Metrics = NewMetrics(nil)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &Publisher{js: o.JS, metrics: o.Metrics, log: o.Logger, pending: make(chan pending, o.MaxInFlight), ctx: ctx, cancel: cancel}
+	p := &Publisher{js: o.JS, o: o, metrics: o.Metrics, log: o.Logger, pending: make(chan pending, o.MaxInFlight), ctx: ctx, cancel: cancel,
+		buffers: map[string]*eventBatch{}, flusher: make(chan struct{})}
 	go p.collect()
+	go p.flushEvery(o.Linger)
 	return p
 }
 
-// Event publishes an event on zw.events.<source zone>.<source type>, with its id as the JetStream message
-// id so that a retried publish is stored once.
+// Event adds an event to the batch of zw.events.<source zone>.<source type>. It returns once the event
+// is buffered or, when its batch is full, handed to JetStream; Wait tells when it is stored. Several
+// goroutines may call it at once.
 func (p *Publisher) Event(ctx context.Context, e *event.Event) error {
 	b, err := encodeEvent(e)
 	if err != nil {
@@ -88,7 +146,101 @@ func (p *Publisher) Event(ctx context.Context, e *event.Event) error {
 	if zoneTok == "" {
 		zoneTok = e.Observer.Zone
 	}
-	return p.publish(ctx, natsbus.EventSubject(zoneTok, e.Meta.Module), e.ID, b, natsbus.StreamEvents)
+	subject := natsbus.EventSubject(zoneTok, e.Meta.Module)
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return fmt.Errorf("publisher stopped: event %s not published", e.ID)
+	}
+	buf := p.buffers[subject]
+	if buf == nil {
+		buf = &eventBatch{}
+		p.buffers[subject] = buf
+	}
+	var full *eventBatch
+	if buf.n > 0 && len(buf.data)+len(b)+1 > p.o.MaxBatchBytes {
+		full = p.detach(subject) // the new event would not fit: send what is there first
+		buf = &eventBatch{}
+		p.buffers[subject] = buf
+	}
+	if buf.n == 0 {
+		buf.firstID = e.ID
+		p.seq++
+		buf.seq = p.seq
+		buf.data = make([]byte, 0, min(p.o.MaxBatchBytes, max(4096, len(b)*p.o.MaxBatchEvents)))
+	}
+	buf.data = append(append(buf.data, b...), '\n')
+	buf.n++
+	var now *eventBatch
+	if buf.n >= p.o.MaxBatchEvents || len(buf.data) >= p.o.MaxBatchBytes {
+		now = p.detach(subject)
+	}
+	p.mu.Unlock()
+	if full != nil {
+		if err := p.sendBatch(p.ctx, subject, full); err != nil {
+			return err
+		}
+	}
+	if now != nil {
+		return p.sendBatch(p.ctx, subject, now)
+	}
+	return nil
+}
+
+// detach takes a subject's buffer out of the map; p.mu is held.
+func (p *Publisher) detach(subject string) *eventBatch {
+	b := p.buffers[subject]
+	delete(p.buffers, subject)
+	return b
+}
+
+// sendBatch publishes one batch. Event passes the publisher's own context, not its caller's: the batch
+// holds other callers' events too, so one connection's end must not drop them.
+func (p *Publisher) sendBatch(ctx context.Context, subject string, b *eventBatch) error {
+	return p.publish(ctx, subject, b.firstID+"+"+strconv.Itoa(b.n), b.data, natsbus.StreamEvents, b.n)
+}
+
+// flush publishes every buffered event, the buffers in the order their first events came: events of
+// different subjects keep their order across flushes (within one Linger they may mix).
+func (p *Publisher) flush(ctx context.Context) error {
+	type subjectBatch struct {
+		subject string
+		b       *eventBatch
+	}
+	p.mu.Lock()
+	bufs := make([]subjectBatch, 0, len(p.buffers))
+	for subject, b := range p.buffers {
+		if b.n > 0 {
+			bufs = append(bufs, subjectBatch{subject, b})
+		}
+	}
+	clear(p.buffers)
+	p.mu.Unlock()
+	slices.SortFunc(bufs, func(a, b subjectBatch) int { return cmp.Compare(a.b.seq, b.b.seq) })
+	var errs []error
+	for _, sb := range bufs {
+		if err := p.sendBatch(ctx, sb.subject, sb.b); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// flushEvery publishes the buffers every linger, so that no event waits longer than that for others.
+func (p *Publisher) flushEvery(linger time.Duration) {
+	defer close(p.flusher)
+	t := time.NewTicker(linger)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if err := p.flush(p.ctx); err != nil && p.ctx.Err() == nil {
+				p.log.Error("publish of buffered events failed", "err", err)
+			}
+		case <-p.ctx.Done():
+			return
+		}
+	}
 }
 
 // Dead publishes a dead letter on zw.dead.<listener>.
@@ -97,10 +249,10 @@ func (p *Publisher) Dead(ctx context.Context, d *DeadLetter) error {
 	if err != nil {
 		return fmt.Errorf("encode dead letter: %w", err)
 	}
-	return p.publish(ctx, natsbus.DeadSubject(d.Listener), d.ID, b, natsbus.StreamDead)
+	return p.publish(ctx, natsbus.DeadSubject(d.Listener), d.ID, b, natsbus.StreamDead, 1)
 }
 
-func (p *Publisher) publish(ctx context.Context, subject, id string, data []byte, stream string) error {
+func (p *Publisher) publish(ctx context.Context, subject, id string, data []byte, stream string, events int) error {
 	msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}
 	msg.Header.Set(jetstream.MsgIDHeader, id)
 	p.wg.Add(1)
@@ -108,11 +260,11 @@ func (p *Publisher) publish(ctx context.Context, subject, id string, data []byte
 	if err != nil {
 		// Too many stalled or not connected: fall back to a synchronous publish with retries, which slows
 		// this sender down until JetStream catches up.
-		p.retry(msg, stream, err)
+		p.retry(msg, stream, events, err)
 		return nil
 	}
 	select {
-	case p.pending <- pending{fut: fut, msg: msg, stream: stream, start: time.Now()}:
+	case p.pending <- pending{fut: fut, msg: msg, stream: stream, events: events, start: time.Now()}:
 		return nil
 	case <-ctx.Done():
 		p.wg.Done()
@@ -130,11 +282,11 @@ func (p *Publisher) collect() {
 		case pm := <-p.pending:
 			select {
 			case <-pm.fut.Ok():
-				p.metrics.Published.WithLabelValues(pm.stream).Inc()
+				p.metrics.Published.WithLabelValues(pm.stream).Add(float64(pm.events))
 				p.metrics.PublishLatency.Observe(time.Since(pm.start).Seconds())
 				p.wg.Done()
 			case err := <-pm.fut.Err():
-				p.retry(pm.msg, pm.stream, err)
+				p.retry(pm.msg, pm.stream, pm.events, err)
 			}
 		case <-p.ctx.Done():
 			return
@@ -142,9 +294,10 @@ func (p *Publisher) collect() {
 	}
 }
 
-// retry publishes one message synchronously until JetStream acknowledges it. Retrying with the same
-// message id is safe: JetStream drops duplicates within the stream's duplicate window.
-func (p *Publisher) retry(msg *nats.Msg, stream string, first error) {
+// retry publishes one message (of events events) synchronously until JetStream acknowledges it.
+// Retrying with the same message id is safe: JetStream drops duplicates within the stream's duplicate
+// window.
+func (p *Publisher) retry(msg *nats.Msg, stream string, events int, first error) {
 	defer p.wg.Done()
 	err := first
 	backoff := 50 * time.Millisecond
@@ -169,16 +322,24 @@ func (p *Publisher) retry(msg *nats.Msg, stream string, first error) {
 		_, err = p.js.PublishMsg(ctx, msg)
 		cancel()
 		if err == nil {
-			p.metrics.Published.WithLabelValues(stream).Inc()
+			p.metrics.Published.WithLabelValues(stream).Add(float64(events))
 			p.metrics.PublishLatency.Observe(time.Since(start).Seconds())
 			return
 		}
 	}
 }
 
-// Wait returns once every message published so far is acknowledged (or ctx ends). File inputs use it to
-// save their offset only after what comes before it is stored.
+// Wait publishes the buffered events, then returns once every message published so far is
+// acknowledged (or ctx ends). File inputs use it to save their offset only after what comes before it is
+// stored.
 func (p *Publisher) Wait(ctx context.Context) error {
+	if err := p.flush(ctx); err != nil {
+		return err
+	}
+	return p.waitAcks(ctx)
+}
+
+func (p *Publisher) waitAcks(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { p.wg.Wait(); close(done) }()
 	select {
@@ -189,18 +350,19 @@ func (p *Publisher) Wait(ctx context.Context) error {
 	}
 }
 
-// Close waits until every accepted message is acknowledged, or ctx ends, then stops the publisher; what
-// is still pending then is abandoned, and logged.
+// Close publishes the buffered events, refuses new ones, waits until every accepted message is
+// acknowledged, or ctx ends, then stops the publisher; what is still pending then is abandoned, and
+// logged.
 func (p *Publisher) Close(ctx context.Context) error {
 	defer p.cancel()
-	done := make(chan struct{})
-	go func() { p.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("flush publishes: %w", ctx.Err())
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	err := p.flush(ctx)
+	if err2 := p.waitAcks(ctx); err2 != nil {
+		return fmt.Errorf("flush publishes: %w", err2)
 	}
+	return err
 }
 
 // encodeEvent gives an event's JSON form on the bus with github.com/goccy/go-json: the same bytes as

@@ -12,6 +12,18 @@
 // fetched until it is acknowledged, a heartbeat sends InProgress for its messages every AckWait/3, so
 // neither a slow INSERT nor an outage lets the acks expire and the batch wander to another writer.
 //
+// # Messages
+//
+// A message on zw.events.<zone>.<source type> carries one or more events as NDJSON, each event's JSON
+// followed by '\n' (see pipeline.Publisher; a message with one event is that event's JSON). The writer
+// splits every message with event.SplitBatch and decodes each line; all events of a message share its
+// redelivered flag, and a line that is not an event becomes a dead letter of its own (id
+// "bus-<subject>-<stream sequence>-<line>", its text as raw) while the message's other events are
+// written. A batch is therefore up to BatchSize messages but aims at BatchSize events: each Fetch asks
+// for BatchSize ÷ (events per message of the previous batch) messages. Acks, InProgress and
+// Fault.SkipAck work on messages; zonewatch_writer_rows_inserted_total counts events,
+// zonewatch_writer_batch_messages and zonewatch_writer_batch_events size the batches.
+//
 // # ClickHouse outages
 //
 // A failed INSERT is retried with capped exponential backoff (MinBackoff doubling to MaxBackoff); the

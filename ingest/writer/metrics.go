@@ -11,7 +11,7 @@ const (
 type metrics struct {
 	inserted, duplicates, undecodable, failures, dead, lookups prometheus.Counter
 	state                                                      prometheus.Gauge
-	batchSeconds, batchRows, lag                               prometheus.Histogram
+	batchSeconds, batchRows, batchEvents, lag                  prometheus.Histogram
 	streamBytes, streamMaxBytes, streamFill, streamNearLimit   *prometheus.GaugeVec
 	backlog                                                    *prometheus.GaugeVec
 }
@@ -29,6 +29,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)}),
 		batchRows: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "zonewatch_writer_batch_messages", Help: "Messages per batch written.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 9)}),
+		batchEvents: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "zonewatch_writer_batch_events", Help: "Events per batch written (a message carries one or more).",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 10)}),
 		lag: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "zonewatch_writer_lag_seconds", Help: "From ingest (event.ingested) to the event being stored in ClickHouse.",
 			Buckets: prometheus.ExponentialBuckets(0.05, 2, 16)}),
 		streamBytes:     prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "zonewatch_jetstream_stream_bytes", Help: "Bytes a JetStream stream holds."}, []string{"stream"}),
@@ -39,7 +41,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.inserted, m.duplicates, m.undecodable, m.failures, m.dead, m.lookups, m.state,
-			m.batchSeconds, m.batchRows, m.lag, m.streamBytes, m.streamMaxBytes, m.streamFill, m.streamNearLimit, m.backlog)
+			m.batchSeconds, m.batchRows, m.batchEvents, m.lag, m.streamBytes, m.streamMaxBytes, m.streamFill, m.streamNearLimit, m.backlog)
 	}
 	return m
 }

@@ -26,7 +26,11 @@ type Options struct {
 	Database string
 	// Durable is the consumer's name; writers with the same name share the work. Default "writer".
 	Durable string
-	// BatchSize is the most messages one INSERT takes; default 20000.
+	// BatchSize is the number of events one INSERT aims at, and the most messages one Fetch asks for;
+	// default 20000. A message carries one or more events (pipeline.Publisher batches them), so each
+	// Fetch asks for BatchSize ÷ (events per message of the previous batch) messages; the first asks for
+	// BatchSize ÷ pipeline.DefaultMaxBatchEvents, so that a backlog of full messages after a restart does
+	// not make one INSERT of millions of rows.
 	BatchSize int
 	// FlushInterval is the longest a Fetch waits for a full batch; default 1s.
 	FlushInterval time.Duration
@@ -195,8 +199,12 @@ func (w *Writer) loop(ctx context.Context, c jetstream.Consumer, stream string, 
 
 // fetch pulls batches, decodes them, and hands them to the inserter until ctx ends.
 func (w *Writer) fetch(ctx context.Context, c jetstream.Consumer, stream string, decode decoder, ready chan<- *batch) error {
+	perMsg := 1 // events per message in the last batch
+	if stream == natsbus.StreamEvents {
+		perMsg = pipeline.DefaultMaxBatchEvents
+	}
 	for ctx.Err() == nil {
-		mb, err := c.Fetch(w.o.BatchSize, jetstream.FetchMaxWait(w.o.FlushInterval))
+		mb, err := c.Fetch(max(1, w.o.BatchSize/perMsg), jetstream.FetchMaxWait(w.o.FlushInterval))
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -217,6 +225,9 @@ func (w *Writer) fetch(ctx context.Context, c jetstream.Consumer, stream string,
 		}
 		b.release = w.heartbeat(b.msgs)
 		decode(b)
+		if stream == natsbus.StreamEvents {
+			perMsg = max(1, (len(b.events)+len(b.dead)+len(b.msgs)-1)/len(b.msgs)) // rounded up
+		}
 		select {
 		case ready <- b:
 		case <-ctx.Done():
@@ -278,6 +289,9 @@ func (w *Writer) writeBatch(ctx context.Context, b *batch, insert inserter) {
 		if err == nil {
 			w.m.batchSeconds.Observe(time.Since(start).Seconds())
 			w.m.batchRows.Observe(float64(len(b.msgs)))
+			if len(b.events) > 0 {
+				w.m.batchEvents.Observe(float64(len(b.events)))
+			}
 			b.release()
 			b.recycle()
 			if w.o.Fault.SkipAck {
@@ -298,7 +312,7 @@ func (w *Writer) writeBatch(ctx context.Context, b *batch, insert inserter) {
 			w.setRetrying(+1)
 		}
 		w.o.Logger.Warn("insert into ClickHouse failed; the batch stays in JetStream and is retried",
-			"rows", len(b.msgs), "attempt", attempt, "retry_in", backoff, "err", err)
+			"messages", len(b.msgs), "events", len(b.events), "attempt", attempt, "retry_in", backoff, "err", err)
 		sleep(ctx, backoff)
 		backoff = min(backoff*2, w.o.MaxBackoff)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/zonewatch/zonewatch/ingest/pipeline"
 	"github.com/zonewatch/zonewatch/internal/clickhouse"
 	"github.com/zonewatch/zonewatch/internal/clickhouse/chtest"
 	"github.com/zonewatch/zonewatch/internal/event"
@@ -66,6 +67,32 @@ func publish(t *testing.T, js jetstream.JetStream, events []*event.Event) {
 	case <-js.PublishAsyncComplete():
 	case <-time.After(60 * time.Second):
 		t.Fatal("JetStream did not acknowledge the publishes in 60s")
+	}
+}
+
+// publishBatched publishes events through ingest's Publisher, several per message (NDJSON), and checks
+// that the stream holds fewer messages than events.
+func publishBatched(t *testing.T, js jetstream.JetStream, events []*event.Event) {
+	t.Helper()
+	pub := pipeline.NewPublisher(pipeline.PublisherOptions{JS: js, MaxBatchEvents: 50, Logger: quiet()})
+	for _, e := range events {
+		if err := pub.Event(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pub.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(t.Context(), natsbus.StreamEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs == 0 || info.State.Msgs >= uint64(len(events)) {
+		t.Fatalf("%d events in %d messages: not batched", len(events), info.State.Msgs)
 	}
 }
 

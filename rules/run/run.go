@@ -35,7 +35,6 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	gojson "github.com/goccy/go-json"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -72,7 +71,8 @@ type Options struct {
 	// Durable is the consumer's name; default "rules", or "rules-<index>-of-<count>" when partitioned.
 	Durable string
 	// StateFile keeps the engine's window state across restarts; "" keeps none.
-	StateFile    string
+	StateFile string
+	// BatchSize is about how many events one Fetch brings (default 2000); messages carry one or more.
 	BatchSize    int
 	TickInterval time.Duration
 	Logger       *slog.Logger
@@ -206,6 +206,9 @@ func (r *Runner) Run(ctx context.Context) error {
 	tick := time.NewTicker(r.o.TickInterval)
 	defer tick.Stop()
 	lastSave := time.Now()
+	// A message carries one or more events: a Fetch asks for about BatchSize events' worth of messages,
+	// judged by the last batch, and starts small so that a backlog of full messages is not one huge batch.
+	perMsg := 256 // ingest's default batch (pipeline.DefaultMaxBatchEvents)
 	for ctx.Err() == nil {
 		select {
 		case now := <-tick.C:
@@ -216,7 +219,7 @@ func (r *Runner) Run(ctx context.Context) error {
 			r.save()
 			lastSave = time.Now()
 		}
-		batch, err := r.cons.Fetch(r.o.BatchSize, jetstream.FetchMaxWait(500*time.Millisecond))
+		batch, err := r.cons.Fetch(max(1, r.o.BatchSize/perMsg), jetstream.FetchMaxWait(500*time.Millisecond))
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -227,15 +230,23 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 		var msgs []jetstream.Msg
 		var alerts []rules.Alert
+		events := 0
 		for m := range batch.Messages() {
 			msgs = append(msgs, m)
-			var e event.Event
+			// A message holds one or more events as NDJSON (see pipeline.Publisher). event.Decode is
 			// goccy/go-json, as the writer: about 5× encoding/json, and every partition decodes every event.
-			if err := gojson.Unmarshal(m.Data(), &e); err != nil {
-				continue // the writer keeps undecodable messages as dead letters
-			}
-			r.events.Inc()
-			alerts = append(alerts, r.o.Engine.Eval(&e)...)
+			event.SplitBatch(m.Data(), func(line []byte) {
+				var e event.Event
+				if err := event.Decode(line, &e); err != nil {
+					return // the writer keeps undecodable events as dead letters
+				}
+				events++
+				r.events.Inc()
+				alerts = append(alerts, r.o.Engine.Eval(&e)...)
+			})
+		}
+		if len(msgs) > 0 {
+			perMsg = max(1, (events+len(msgs)-1)/len(msgs))
 		}
 		r.store(ctx, alerts, msgs)
 	}

@@ -60,7 +60,7 @@ func attackTraffic() []*event.Event {
 func TestTwoPartitionedProcessesRaiseWhatOneRaises(t *testing.T) {
 	js := startJS(t)
 	traffic := attackTraffic()
-	publish(t, js, traffic)
+	publishBatched(t, js, traffic) // several events per message, as ingest publishes them
 
 	oneConn, oneDB := migrated(t)
 	one := startStage(t, run.Options{JS: js, CH: oneConn, Database: oneDB, RulesDir: "../default"})
@@ -76,6 +76,9 @@ func TestTwoPartitionedProcessesRaiseWhatOneRaises(t *testing.T) {
 	one.drained(t, js)
 	for _, p := range parts {
 		p.drained(t, js)
+	}
+	if got := one.metric(t, "zonewatch_rules_events_total"); got != float64(len(traffic)) {
+		t.Errorf("one process evaluated %v events, want %d", got, len(traffic))
 	}
 	want := alertRows(t, oneConn, oneDB)
 	got := alertRows(t, conn, db)
