@@ -20,6 +20,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/zonewatch/zonewatch/ingest/pipeline"
 	"github.com/zonewatch/zonewatch/ingest/pipeline/pipelinetest"
 	"github.com/zonewatch/zonewatch/ingest/writer"
 	"github.com/zonewatch/zonewatch/internal/event"
@@ -31,7 +32,26 @@ import (
 // decode, look-ups, INSERT, acks) as a ratio to a bare clickhouse-go batch insert (PrepareBatch, Append
 // per row, Send) of the same events, already decoded, into an identical table in the same run. The
 // bare insert is run before and after the writer and averaged, to even out the machine's load.
+// It runs twice: with one event per message, and with the events batched as ingest's Publisher
+// publishes them (several per message).
 func BenchmarkWriterVersusBareInsert(b *testing.B) {
+	b.Run("one-per-message", func(b *testing.B) { benchWriter(b, func(bus *bus, events []event.Event) { bus.publish(b, events) }) })
+	b.Run("batched", func(b *testing.B) {
+		benchWriter(b, func(bus *bus, events []event.Event) {
+			pub := pipeline.NewPublisher(pipeline.PublisherOptions{JS: bus.js, Logger: quiet()})
+			for i := range events {
+				if err := pub.Event(context.Background(), &events[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := pub.Close(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+}
+
+func benchWriter(b *testing.B, publish func(*bus, []event.Event)) {
 	const batch = 20_000
 	n := benchN(200_000)
 	events := genEvents(11, n, time.Now(), 24*time.Hour)
@@ -40,7 +60,7 @@ func BenchmarkWriterVersusBareInsert(b *testing.B) {
 		bare1 := bareInsert(b, bareConn, events[:n/2], batch)
 		conn, db := migrated(b)
 		bus := startBus(b, natsbus.StreamOptions{})
-		bus.publish(b, events)
+		publish(bus, events)
 		start := time.Now()
 		_, reg := runWriter(b, writer.Options{JS: bus.js, CH: conn, Database: db, BatchSize: batch, MonitorInterval: -1})
 		waitFor(b, 10*time.Minute, "the writer", func() bool { return metric(b, reg, "zonewatch_writer_rows_inserted_total") == float64(n) })
@@ -51,7 +71,8 @@ func BenchmarkWriterVersusBareInsert(b *testing.B) {
 		b.ReportMetric(bare, "bare_rows/s")
 		b.ReportMetric(w/bare, "writer/bare")
 		b.Logf("writer %.0f rows/s, bare insert %.0f and %.0f rows/s: ratio %.2f (target ≥ 0.8)", w, bare1, bare2, w/bare)
-		b.Logf("writer: mean batch %.0f messages, mean INSERT %.3fs", metric(b, reg, "zonewatch_writer_batch_messages"), metric(b, reg, "zonewatch_writer_batch_seconds"))
+		b.Logf("writer: mean batch %.0f messages, %.0f events, mean INSERT %.3fs", metric(b, reg, "zonewatch_writer_batch_messages"),
+			metric(b, reg, "zonewatch_writer_batch_events"), metric(b, reg, "zonewatch_writer_batch_seconds"))
 	}
 }
 
