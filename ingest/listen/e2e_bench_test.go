@@ -20,6 +20,7 @@ import (
 	"github.com/zonewatch/zonewatch/ingest/pipeline"
 	"github.com/zonewatch/zonewatch/internal/config"
 	"github.com/zonewatch/zonewatch/internal/natsbus"
+	"github.com/zonewatch/zonewatch/internal/natsbus/natstest"
 	"github.com/zonewatch/zonewatch/internal/simulate"
 )
 
@@ -151,24 +152,8 @@ func bareParseRate(lines [][]byte) float64 {
 
 func benchJetStream(b *testing.B) (jetstream.JetStream, jetstream.Stream) {
 	b.Helper()
-	srv, err := natsbus.StartServer(natsbus.ServerOptions{Listen: "127.0.0.1:0", DataDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(srv.Shutdown)
-	nc, err := natsbus.Connect(natsbus.ConnOptions{URLs: []string{srv.ClientURL()}, Name: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(nc.Close)
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4*pipeline.DefaultMaxInFlight))
-	if err != nil {
-		b.Fatal(err)
-	}
+	js := natstest.Start(b, natsbus.StreamOptions{}, jetstream.WithPublishAsyncMaxPending(4*pipeline.DefaultMaxInFlight)).JS
 	ctx := context.Background()
-	if err := natsbus.EnsureStreams(ctx, js, natsbus.StreamOptions{}); err != nil {
-		b.Fatal(err)
-	}
 	st, err := js.Stream(ctx, "ZW_EVENTS")
 	if err != nil {
 		b.Fatal(err)

@@ -24,6 +24,7 @@ import (
 	"github.com/zonewatch/zonewatch/internal/clickhouse/chtest"
 	"github.com/zonewatch/zonewatch/internal/event"
 	"github.com/zonewatch/zonewatch/internal/natsbus"
+	"github.com/zonewatch/zonewatch/internal/natsbus/natstest"
 )
 
 func TestMain(m *testing.M) { chtest.Main(m) }
@@ -37,24 +38,8 @@ type bus struct {
 
 func startBus(t testing.TB, so natsbus.StreamOptions) *bus {
 	t.Helper()
-	srv, err := natsbus.StartServer(natsbus.ServerOptions{Listen: "127.0.0.1:0", DataDir: filepath.Join(t.TempDir(), "nats")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := natsbus.Connect(natsbus.ConnOptions{URLs: []string{srv.ClientURL()}, Name: t.Name(), Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := natsbus.EnsureStreams(context.Background(), js, so); err != nil {
-		t.Fatal(err)
-	}
-	return &bus{srv: srv, nc: nc, js: js}
+	b := natstest.Start(t, so)
+	return &bus{srv: b.Server, nc: b.Conn, js: b.JS}
 }
 
 // publish puts events on the stream as ingest does (JSON, subject zw.events.<zone>.<source type>, the event

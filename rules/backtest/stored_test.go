@@ -25,6 +25,7 @@ import (
 	"github.com/zonewatch/zonewatch/internal/clickhouse/chtest"
 	"github.com/zonewatch/zonewatch/internal/event"
 	"github.com/zonewatch/zonewatch/internal/natsbus"
+	"github.com/zonewatch/zonewatch/internal/natsbus/natstest"
 	"github.com/zonewatch/zonewatch/internal/simulate"
 	"github.com/zonewatch/zonewatch/rules"
 	"github.com/zonewatch/zonewatch/rules/backtest"
@@ -164,23 +165,7 @@ func store(t *testing.T, events []event.Event) (driver.Conn, string) {
 	if _, err := clickhouse.Migrate(ctx, conn, clickhouse.MigrateOptions{Database: db}); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := natsbus.StartServer(natsbus.ServerOptions{Listen: "127.0.0.1:0", DataDir: filepath.Join(t.TempDir(), "nats")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := natsbus.Connect(natsbus.ConnOptions{URLs: []string{srv.ClientURL()}, Name: t.Name()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(2*pipeline.DefaultMaxInFlight))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := natsbus.EnsureStreams(ctx, js, natsbus.StreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	js := natstest.Start(t, natsbus.StreamOptions{}, jetstream.WithPublishAsyncMaxPending(2*pipeline.DefaultMaxInFlight)).JS
 	pub := pipeline.NewPublisher(pipeline.PublisherOptions{JS: js})
 	for i := range events {
 		if err := pub.Event(ctx, &events[i]); err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -22,6 +21,7 @@ import (
 	"github.com/zonewatch/zonewatch/internal/clickhouse/chtest"
 	"github.com/zonewatch/zonewatch/internal/event"
 	"github.com/zonewatch/zonewatch/internal/natsbus"
+	"github.com/zonewatch/zonewatch/internal/natsbus/natstest"
 	"github.com/zonewatch/zonewatch/rules"
 	"github.com/zonewatch/zonewatch/rules/run"
 )
@@ -29,24 +29,7 @@ import (
 // startJS starts an embedded JetStream server with zonewatch's streams.
 func startJS(t *testing.T) jetstream.JetStream {
 	t.Helper()
-	srv, err := natsbus.StartServer(natsbus.ServerOptions{Listen: "127.0.0.1:0", DataDir: filepath.Join(t.TempDir(), "nats")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := natsbus.Connect(natsbus.ConnOptions{URLs: []string{srv.ClientURL()}, Name: t.Name(), Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := natsbus.EnsureStreams(context.Background(), js, natsbus.StreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return js
+	return natstest.Start(t, natsbus.StreamOptions{}).JS
 }
 
 // publish puts events on the stream as ingest does and waits until JetStream has them all.

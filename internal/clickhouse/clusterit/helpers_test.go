@@ -23,6 +23,7 @@ import (
 	"github.com/zonewatch/zonewatch/internal/clickhouse/chtest"
 	"github.com/zonewatch/zonewatch/internal/event"
 	"github.com/zonewatch/zonewatch/internal/natsbus"
+	"github.com/zonewatch/zonewatch/internal/natsbus/natstest"
 )
 
 // TestMain serves as the embedded ClickHouse child when asked to; the tests start their own
@@ -154,24 +155,7 @@ type bus struct {
 
 func startBus(t testing.TB) *bus {
 	t.Helper()
-	srv, err := natsbus.StartServer(natsbus.ServerOptions{Listen: "127.0.0.1:0", DataDir: filepath.Join(t.TempDir(), "nats")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := natsbus.Connect(natsbus.ConnOptions{URLs: []string{srv.ClientURL()}, Name: t.Name(), Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := natsbus.EnsureStreams(context.Background(), js, natsbus.StreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return &bus{js: js}
+	return &bus{js: natstest.Start(t, natsbus.StreamOptions{}).JS}
 }
 
 // publish puts events on the stream as ingest does and waits until JetStream stored them.
