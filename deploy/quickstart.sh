@@ -22,6 +22,7 @@ rm -f "$DATA/ready.json"
 bin/zonewatch serve --config "$CONFIG" --ready-file "$DATA/ready.json" 2> "$DATA/zonewatch.log" &
 ZW=$!
 cleanup() {
+  trap '' INT TERM # a second Ctrl-C must not cut the flush short
   say "Stopping zonewatch (flushing what it accepted)"
   kill -TERM "$ZW" 2>/dev/null || true
   wait "$ZW" 2>/dev/null || true
