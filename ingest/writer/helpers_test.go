@@ -20,6 +20,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/zonewatch/zonewatch/ingest/writer"
+	"github.com/zonewatch/zonewatch/ingest/writer/writertest"
 	"github.com/zonewatch/zonewatch/internal/clickhouse"
 	"github.com/zonewatch/zonewatch/internal/clickhouse/chtest"
 	"github.com/zonewatch/zonewatch/internal/event"
@@ -123,31 +124,10 @@ func open(t testing.TB, addr, db string) driver.Conn {
 // runWriter runs a writer until the test ends (or stop is called) and returns it with its metrics.
 func runWriter(t testing.TB, o writer.Options) (stop func(), reg *prometheus.Registry) {
 	t.Helper()
-	reg = prometheus.NewRegistry()
-	o.Registerer = reg
 	if o.Logger == nil {
 		o.Logger = quiet()
 	}
-	w, err := writer.New(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("writer: %v", err)
-		}
-	}
-	t.Cleanup(stop)
-	return stop, reg
+	return writertest.Run(t, o)
 }
 
 // labelled reads a gauge with the label stream from reg.
@@ -179,32 +159,10 @@ func chContext(ctx context.Context, token string) context.Context {
 // metric reads a counter or gauge (without labels) from reg.
 func metric(t testing.TB, reg *prometheus.Registry, name string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			return value(m)
-		}
-	}
-	return 0
+	return writertest.Metric(t, reg, name)
 }
 
-func value(m *dto.Metric) float64 {
-	switch {
-	case m.Counter != nil:
-		return m.Counter.GetValue()
-	case m.Gauge != nil:
-		return m.Gauge.GetValue()
-	case m.Histogram != nil:
-		return m.Histogram.GetSampleSum() / float64(max(1, m.Histogram.GetSampleCount())) // the mean
-	}
-	return 0
-}
+func value(m *dto.Metric) float64 { return writertest.Value(m) }
 
 func count(t testing.TB, conn driver.Conn, query string, args ...any) uint64 {
 	t.Helper()

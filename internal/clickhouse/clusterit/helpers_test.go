@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/zonewatch/zonewatch/ingest/writer"
+	"github.com/zonewatch/zonewatch/ingest/writer/writertest"
 	"github.com/zonewatch/zonewatch/internal/clickhouse"
 	"github.com/zonewatch/zonewatch/internal/clickhouse/chtest"
 	"github.com/zonewatch/zonewatch/internal/event"
@@ -199,52 +200,15 @@ func (b *bus) settled(t testing.TB) bool {
 // runWriter runs a zonewatch writer until stop (or the test's end) and returns its metrics.
 func runWriter(t testing.TB, o writer.Options) (stop func(), reg *prometheus.Registry) {
 	t.Helper()
-	reg = prometheus.NewRegistry()
-	o.Registerer, o.Logger = reg, quiet()
+	o.Logger = quiet()
 	o.MinBackoff, o.MaxBackoff, o.MonitorInterval = 100*time.Millisecond, time.Second, -1
 	o.InsertTimeout = 10 * time.Second
-	w, err := writer.New(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("writer: %v", err)
-		}
-	}
-	t.Cleanup(stop)
-	return stop, reg
+	return writertest.Run(t, o)
 }
 
 func metric(t testing.TB, reg *prometheus.Registry, name string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			for _, m := range mf.GetMetric() {
-				if m.Counter != nil {
-					return m.Counter.GetValue()
-				}
-				if h := m.GetHistogram(); h != nil {
-					return h.GetSampleSum() / float64(max(1, h.GetSampleCount())) // the mean
-				}
-				return m.GetGauge().GetValue()
-			}
-		}
-	}
-	return 0
+	return writertest.Metric(t, reg, name)
 }
 
 // genEvents makes n events from sources log sources (firewalls fw-01 … with their own addresses),
