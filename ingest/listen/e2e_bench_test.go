@@ -3,7 +3,6 @@ package listen_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,49 +17,11 @@ import (
 	"github.com/zonewatch/zonewatch/ingest/listen"
 	"github.com/zonewatch/zonewatch/ingest/parse"
 	"github.com/zonewatch/zonewatch/ingest/pipeline"
+	"github.com/zonewatch/zonewatch/ingest/pipeline/pipelinetest"
 	"github.com/zonewatch/zonewatch/internal/config"
 	"github.com/zonewatch/zonewatch/internal/natsbus"
 	"github.com/zonewatch/zonewatch/internal/natsbus/natstest"
-	"github.com/zonewatch/zonewatch/internal/simulate"
 )
-
-// benchLines is the simulator's syslog traffic mix (a busy working day, all three zones), as the
-// devices put it on the wire.
-func benchLines(b *testing.B, n int) [][]byte {
-	b.Helper()
-	from := time.Date(2026, 11, 2, 9, 0, 0, 0, time.FixedZone("JST", 9*3600))
-	sim, err := simulate.New(simulate.Options{Seed: 7, From: from, To: from.Add(2 * time.Hour), Rate: float64(n) / 3600, Incidents: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	c := &collect{max: n}
-	if err := sim.Run(context.Background(), c); err != nil && !errors.Is(err, errEnough) {
-		b.Fatal(err)
-	}
-	if len(c.lines) < n {
-		b.Fatalf("the simulator gave %d syslog lines, want %d", len(c.lines), n)
-	}
-	return c.lines
-}
-
-var errEnough = errors.New("enough lines")
-
-type collect struct {
-	lines [][]byte
-	max   int
-}
-
-func (c *collect) Send(_ context.Context, l *simulate.Line) error {
-	if l.Transport == "file" {
-		return nil
-	}
-	if len(c.lines) >= c.max {
-		return errEnough
-	}
-	c.lines = append(c.lines, bytes.Clone(l.Wire))
-	return nil
-}
-func (c *collect) Close() error { return nil }
 
 // BenchmarkIngestEndToEnd sends the simulator's mix over one TCP connection (RFC 6587 octet counting)
 // into a real listener, envelope and body parsing, normalisation, zone tagging and asynchronous
@@ -69,7 +30,7 @@ func (c *collect) Close() error { return nil }
 // says what the whole path costs on top of reading the envelope.
 func BenchmarkIngestEndToEnd(b *testing.B) {
 	const n = 200_000
-	lines := benchLines(b, n)
+	lines := pipelinetest.SyslogLines(b, n)
 	var wire bytes.Buffer
 	for _, l := range lines {
 		fmt.Fprintf(&wire, "%d ", len(l))

@@ -8,9 +8,7 @@ package natsbus_test
 // absolute rates across machines or runs.
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -24,10 +22,10 @@ import (
 
 	"github.com/zonewatch/zonewatch/ingest/parse"
 	"github.com/zonewatch/zonewatch/ingest/pipeline"
+	"github.com/zonewatch/zonewatch/ingest/pipeline/pipelinetest"
 	"github.com/zonewatch/zonewatch/internal/config"
 	"github.com/zonewatch/zonewatch/internal/event"
 	"github.com/zonewatch/zonewatch/internal/natsbus"
-	"github.com/zonewatch/zonewatch/internal/simulate"
 )
 
 // BenchmarkReplicasR3VersusR1 publishes the simulator's traffic mix, already normalised, through ingest's
@@ -39,7 +37,7 @@ func BenchmarkReplicasR3VersusR1(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("ZW_BENCH_N")); err == nil && v > 0 {
 		n = v
 	}
-	lines := simulatedLines(b, n)
+	lines := pipelinetest.SyslogLines(b, n)
 	for b.Loop() {
 		events, normCPU := normalise(b, lines)
 		r1, cpu1, bytes1 := publishAll(b, events, 1)
@@ -112,24 +110,6 @@ func publishAll(b *testing.B, events []event.Event, replicas int) (rate, cpuMicr
 	return n / elapsed.Seconds(), float64(cpu.Microseconds()) / n, float64(info.State.Bytes) / n
 }
 
-// simulatedLines is the simulator's syslog mix as the devices put it on the wire.
-func simulatedLines(b *testing.B, n int) [][]byte {
-	b.Helper()
-	from := time.Date(2026, 11, 2, 9, 0, 0, 0, time.FixedZone("JST", 9*3600))
-	sim, err := simulate.New(simulate.Options{Seed: 7, From: from, To: from.Add(2 * time.Hour), Rate: float64(n) / 3600, Incidents: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	c := &collect{max: n}
-	if err := sim.Run(context.Background(), c); err != nil && !errors.Is(err, errEnough) {
-		b.Fatal(err)
-	}
-	if len(c.lines) < n {
-		b.Fatalf("the simulator gave %d syslog lines, want %d", len(c.lines), n)
-	}
-	return c.lines
-}
-
 // normalise turns lines into events as ingest does (envelope, body parser, zones), and says how much CPU
 // that took per line.
 func normalise(b *testing.B, lines [][]byte) ([]event.Event, float64) {
@@ -153,26 +133,6 @@ func normalise(b *testing.B, lines [][]byte) ([]event.Event, float64) {
 	}
 	return events, float64((processCPU() - cpu0).Microseconds()) / float64(len(lines))
 }
-
-var errEnough = errors.New("enough lines")
-
-type collect struct {
-	lines [][]byte
-	max   int
-}
-
-func (c *collect) Send(_ context.Context, l *simulate.Line) error {
-	if l.Transport == "file" {
-		return nil
-	}
-	if len(c.lines) >= c.max {
-		return errEnough
-	}
-	c.lines = append(c.lines, bytes.Clone(l.Wire))
-	return nil
-}
-
-func (c *collect) Close() error { return nil }
 
 func processCPU() time.Duration {
 	var ru syscall.Rusage

@@ -4,6 +4,7 @@
 package pipelinetest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -135,3 +136,40 @@ func (c *collect) Send(_ context.Context, l *simulate.Line) error {
 }
 
 func (c *collect) Close() error { return nil }
+
+// SyslogLines is n lines of the simulator's syslog mix (two busy working hours, all three zones) as the
+// devices put them on the wire, for benchmarks that start at the socket.
+func SyslogLines(tb testing.TB, n int) [][]byte {
+	tb.Helper()
+	from := time.Date(2026, 11, 2, 9, 0, 0, 0, time.FixedZone("JST", 9*3600))
+	sim, err := simulate.New(simulate.Options{Seed: 7, From: from, To: from.Add(2 * time.Hour), Rate: float64(n) / 3600, Incidents: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c := &wireLines{max: n}
+	if err := sim.Run(context.Background(), c); err != nil && !errors.Is(err, errEnough) {
+		tb.Fatal(err)
+	}
+	if len(c.lines) < n {
+		tb.Fatalf("the simulator gave %d syslog lines, want %d", len(c.lines), n)
+	}
+	return c.lines
+}
+
+type wireLines struct {
+	lines [][]byte
+	max   int
+}
+
+func (c *wireLines) Send(_ context.Context, l *simulate.Line) error {
+	if l.Transport == simulate.TransportFile {
+		return nil
+	}
+	if len(c.lines) >= c.max {
+		return errEnough
+	}
+	c.lines = append(c.lines, bytes.Clone(l.Wire))
+	return nil
+}
+
+func (c *wireLines) Close() error { return nil }
