@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/zonewatch/zonewatch/dashboards/report"
+	"github.com/zonewatch/zonewatch/ingest/writer"
 	"github.com/zonewatch/zonewatch/internal/clickhouse/chtest"
 	"github.com/zonewatch/zonewatch/query"
 	"github.com/zonewatch/zonewatch/query/fromrules"
@@ -48,7 +49,7 @@ func BenchmarkReport(b *testing.B) {
 		copies = 20
 	}
 	if copies > 1 {
-		cols := strings.ReplaceAll(eventColumns, "\n", " ")
+		cols := strings.ReplaceAll(writer.EventColumns, "\n", " ")
 		sel := strings.NewReplacer("id,", "concat(id, '-', toString(n)),", "timestamp,", "timestamp + toIntervalMillisecond(n),").Replace(cols)
 		sql := fmt.Sprintf("INSERT INTO %s.events (%s) SELECT %s FROM %s.events ARRAY JOIN range(1, %d) AS n", db, cols, sel, db, copies)
 		if err := conn.Exec(ctx, sql); err != nil {

@@ -1,6 +1,7 @@
 package writer
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"time"
@@ -128,4 +129,27 @@ func (r *eventRows) appendTo(b driver.Batch) error {
 // ip6 stores every address as IPv6 (IPv4 as IPv4-mapped), and an absent one as ::.
 func ip6(a netip.Addr) netip.Addr {
 	return netip.AddrFrom16(a.As16())
+}
+
+// EventColumns is the events table's columns that the writer fills, in its order (for INSERT … SELECT
+// copies of stored events).
+const EventColumns = eventColumns
+
+// InsertEvents inserts events into table (database.events) with the writer's own row encoding, in one
+// INSERT, without JetStream and without the writer's de-duplication: for fixtures and backfills that
+// must store events exactly as the writer would.
+func InsertEvents(ctx context.Context, conn driver.Conn, table string, events []event.Event) error {
+	var r eventRows
+	for i := range events {
+		r.add(&events[i])
+	}
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+eventColumns+")")
+	if err != nil {
+		return fmt.Errorf("insert events into %s: %w", table, err)
+	}
+	if err := r.appendTo(b); err != nil {
+		_ = b.Abort()
+		return fmt.Errorf("insert events into %s: %w", table, err)
+	}
+	return b.Send()
 }

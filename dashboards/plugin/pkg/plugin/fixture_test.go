@@ -3,8 +3,6 @@ package plugin_test
 import (
 	"context"
 	"encoding/json"
-	"net"
-	"net/netip"
 	"testing"
 	"time"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/zonewatch/zonewatch/ingest/pipeline/pipelinetest"
+	"github.com/zonewatch/zonewatch/ingest/writer"
 	"github.com/zonewatch/zonewatch/internal/clickhouse"
 	"github.com/zonewatch/zonewatch/internal/clickhouse/chtest"
 	"github.com/zonewatch/zonewatch/internal/config"
@@ -126,42 +125,9 @@ func evaluate(t *testing.T, events []event.Event) []rules.Alert {
 	return out
 }
 
-const eventColumns = `id, timestamp, ingested, observer_host, observer_ip, observer_zone, listener, source_type, parse_status, parse_error,
-category, action, outcome, severity, facility,
-source_ip, source_port, source_zone, source_host, destination_ip, destination_port, destination_zone, destination_host,
-cross_zone, transport, app_protocol, user_name, url_domain, url_original, http_method, http_status, url_category, user_agent,
-bytes_out, bytes_in, process_name, message, raw, labels`
-
+// insertEvents stores events as the writer does.
 func insertEvents(ctx context.Context, conn driver.Conn, db string, events []event.Event) error {
-	ip := func(a netip.Addr) net.IP {
-		if !a.IsValid() {
-			return net.IPv6zero
-		}
-		b := a.As16()
-		return net.IP(b[:])
-	}
-	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+db+".events ("+eventColumns+")")
-	if err != nil {
-		return err
-	}
-	for i := range events {
-		e := &events[i]
-		labels := e.Labels
-		if labels == nil {
-			labels = map[string]string{}
-		}
-		if err := b.Append(e.ID, e.Timestamp, e.Meta.Ingested, e.Observer.Hostname, ip(e.Observer.IP), e.Observer.Zone, e.Log.Listener,
-			e.Meta.Module, e.Log.ParseStatus, e.Log.ParseError,
-			e.Meta.Category, e.Meta.Action, e.Meta.Outcome, e.Meta.Severity, e.Log.Facility,
-			ip(e.Source.IP), e.Source.Port, e.Source.Zone, e.Source.Host,
-			ip(e.Destination.IP), e.Destination.Port, e.Destination.Zone, e.Destination.Host,
-			e.Meta.CrossZone, e.Network.Transport, e.Network.Protocol, e.User.Name, e.URL.Domain, e.URL.Original,
-			e.HTTP.Method, e.HTTP.Status, e.URL.Category, e.HTTP.UserAgent,
-			e.Source.Bytes, e.Destination.Bytes, e.Process.Name, e.Message, e.Meta.Original, labels); err != nil {
-			return err
-		}
-	}
-	return b.Send()
+	return writer.InsertEvents(ctx, conn, db+".events", events)
 }
 
 // insertAlerts stores alerts the way the rules stage does (rules/run).
