@@ -40,6 +40,10 @@ func NewReader(r io.Reader, maxLen int) *Reader {
 	return &Reader{br: bufio.NewReaderSize(r, size), max: maxLen}
 }
 
+// Buffered is how many bytes are read from the stream and not yet returned as messages: 0 means the
+// next Next will wait on the stream.
+func (r *Reader) Buffered() int { return r.br.Buffered() }
+
 // Framing returns the framing of the last message read.
 func (r *Reader) Framing() string { return r.last }
 

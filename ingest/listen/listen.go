@@ -23,9 +23,16 @@ import (
 const drainGrace = 2 * time.Second
 
 // Sink takes the messages of one connection (or of the UDP socket) in order. It need not be safe for
-// concurrent use: each connection gets its own. Message may block; that slows the sender down.
+// concurrent use: each connection gets its own. Message may block; that slows the sender down. msg may
+// be reused once Message returns.
+//
+// A sink may hold messages to work on several at once: Flush is called when the listener has nothing
+// more buffered (hand on what is held, do not wait for it), and Close when the connection or socket is
+// done (return once every message is handed on).
 type Sink interface {
 	Message(ctx context.Context, peer netip.Addr, msg []byte, tooLong bool) error
+	Flush(ctx context.Context) error
+	Close(ctx context.Context) error
 }
 
 // Options configure a Listener.
@@ -164,6 +171,7 @@ func (l *Listener) serveConn(ctx context.Context, c net.Conn) {
 	sink := l.o.NewSink()
 	// ctx only stops accepting; a message already read must still be handed on when it ends.
 	msgCtx := context.WithoutCancel(ctx)
+	defer l.closeSink(msgCtx, sink)
 	r := framing.NewReader(c, l.o.MaxMessageBytes)
 	for {
 		msg, err := r.Next()
@@ -184,11 +192,26 @@ func (l *Listener) serveConn(ctx context.Context, c net.Conn) {
 			l.o.Logger.Error("message not accepted", "listener", l.o.Name, "err", err)
 			return
 		}
+		if r.Buffered() == 0 {
+			if err := sink.Flush(msgCtx); err != nil {
+				l.o.Logger.Error("message not accepted", "listener", l.o.Name, "err", err)
+				return
+			}
+		}
+	}
+}
+
+// closeSink hands on what the sink still holds before the connection counts as done, so that Serve
+// returns only after every message read is with the publisher.
+func (l *Listener) closeSink(ctx context.Context, sink Sink) {
+	if err := sink.Close(ctx); err != nil {
+		l.o.Logger.Error("messages not accepted at the end of a connection", "listener", l.o.Name, "err", err)
 	}
 }
 
 func (l *Listener) serveUDP(ctx context.Context) error {
 	sink := l.o.NewSink()
+	defer l.closeSink(context.WithoutCancel(ctx), sink)
 	buf := make([]byte, 65536)
 	for {
 		n, from, dropped, err := l.pc.read(buf)
@@ -217,6 +240,11 @@ func (l *Listener) serveUDP(ctx context.Context) error {
 		l.o.Metrics.Bytes.WithLabelValues(l.o.Name).Add(float64(n))
 		if err := sink.Message(context.WithoutCancel(ctx), addrOf(from), msg, tooLong); err != nil {
 			l.o.Logger.Error("message not accepted", "listener", l.o.Name, "err", err)
+		}
+		if !l.pc.queued() {
+			if err := sink.Flush(context.WithoutCancel(ctx)); err != nil {
+				l.o.Logger.Error("message not accepted", "listener", l.o.Name, "err", err)
+			}
 		}
 	}
 }

@@ -80,5 +80,19 @@ func (s *udpSocket) dropped(oob []byte) uint64 {
 	return 0
 }
 
+// queued tells whether another datagram is waiting in the socket's receive queue (SIOCINQ gives the
+// next one's size), so that the sink may hold this one for a batch instead of handing it on alone.
+func (s *udpSocket) queued() bool {
+	raw, err := s.conn.SyscallConn()
+	if err != nil {
+		return false
+	}
+	n := 0
+	if err := raw.Control(func(fd uintptr) { n, _ = unix.IoctlGetInt(int(fd), unix.SIOCINQ) }); err != nil {
+		return false
+	}
+	return n > 0
+}
+
 func (s *udpSocket) Close() error        { return s.conn.Close() }
 func (s *udpSocket) LocalAddr() net.Addr { return s.conn.LocalAddr() }

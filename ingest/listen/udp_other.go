@@ -20,5 +20,8 @@ func (s *udpSocket) read(buf []byte) (int, net.Addr, uint64, error) {
 	return n, from, 0, err
 }
 
+// queued cannot be told here: every datagram is handed on alone.
+func (s *udpSocket) queued() bool { return false }
+
 func (s *udpSocket) Close() error        { return s.conn.Close() }
 func (s *udpSocket) LocalAddr() net.Addr { return s.conn.LocalAddr() }

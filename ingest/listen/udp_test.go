@@ -31,6 +31,9 @@ func (s gateSink) Message(_ context.Context, _ netip.Addr, _ []byte, _ bool) err
 	return nil
 }
 
+func (gateSink) Flush(context.Context) error { return nil }
+func (gateSink) Close(context.Context) error { return nil }
+
 // TestUDPDropsAreCounted overflows a real socket's receive queue (a tiny SO_RCVBUF while the reader is
 // held up) and checks that every datagram sent is either received or counted as dropped: UDP losses
 // are never silent.

@@ -1,0 +1,182 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sync"
+
+	"github.com/zonewatch/zonewatch/internal/event"
+)
+
+// ConnSink normalises and publishes the messages of one connection (or of a UDP socket). Its methods are
+// called from one goroutine, the connection's; the normalising runs on the Ingestor's workers and the
+// publishing on the sink's emitter, in the order the messages came.
+type ConnSink struct {
+	in       *Ingestor
+	listener string
+	cur      *lineBatch      // filling
+	queue    chan *lineBatch // handed on, in arrival order; nil until the first batch
+	emitted  chan struct{}   // closed when the emitter has published the last batch
+	mu       sync.Mutex
+	err      error // the first publish that failed; the connection should end
+}
+
+// lineBatch is a run of one connection's messages: copied out of the reader's buffer, normalised by one
+// worker, then published by the emitter.
+type lineBatch struct {
+	buf     []byte // the messages back to back
+	ends    []int  // where each message ends in buf
+	peers   []netip.Addr
+	tooLong []bool
+	events  []event.Event
+	errs    []error
+	done    chan struct{} // closed once a worker has normalised every message
+	skip    bool          // no worker took it (ctx ended): nothing to publish
+}
+
+func (b *lineBatch) line(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = b.ends[i-1]
+	}
+	return b.buf[start:b.ends[i]:b.ends[i]]
+}
+
+func (b *lineBatch) add(peer netip.Addr, msg []byte, tooLong bool) {
+	b.buf = append(b.buf, msg...)
+	b.ends = append(b.ends, len(b.buf))
+	b.peers = append(b.peers, peer)
+	b.tooLong = append(b.tooLong, tooLong)
+}
+
+func (b *lineBatch) normalise(n *Normaliser, listener string) {
+	b.events = b.events[:len(b.ends)]
+	b.errs = b.errs[:len(b.ends)]
+	for i := range b.ends {
+		b.events[i], b.errs[i] = n.Syslog(listener, b.peers[i], b.line(i))
+	}
+}
+
+// reset empties a batch for reuse; the events were copied by the publisher.
+func (b *lineBatch) reset() {
+	clear(b.events[:cap(b.events)])
+	clear(b.errs[:cap(b.errs)])
+	b.buf, b.ends, b.peers, b.tooLong = b.buf[:0], b.ends[:0], b.peers[:0], b.tooLong[:0]
+	b.done, b.skip = nil, false
+}
+
+// Sink returns a sink for one connection of a listener. Close must be called when the connection ends.
+func (in *Ingestor) Sink(listener string) *ConnSink {
+	return &ConnSink{in: in, listener: listener}
+}
+
+func (in *Ingestor) newBatch() *lineBatch {
+	if b, ok := in.batches.Get().(*lineBatch); ok {
+		return b
+	}
+	return &lineBatch{events: make([]event.Event, 0, in.batch), errs: make([]error, 0, in.batch)}
+}
+
+// Message takes one message; msg may be reused by the caller once it returns. It blocks while the workers
+// and the sink's queue are full, which slows the sender down. It fails once a publish has failed (the
+// publisher is stopping); the connection should then end.
+func (s *ConnSink) Message(ctx context.Context, peer netip.Addr, msg []byte, tooLong bool) error {
+	if err := s.failed(); err != nil {
+		return err
+	}
+	if s.cur == nil {
+		s.cur = s.in.newBatch()
+	}
+	s.cur.add(peer, msg, tooLong)
+	if len(s.cur.ends) >= s.in.batch || len(s.cur.buf) >= batchBytes {
+		return s.submit(ctx)
+	}
+	return nil
+}
+
+// Flush hands on the messages held, without waiting for them: the listener calls it when it has nothing
+// more buffered, so that a line is not held back waiting for the next.
+func (s *ConnSink) Flush(ctx context.Context) error {
+	if s.cur != nil && len(s.cur.ends) > 0 {
+		return s.submit(ctx)
+	}
+	return s.failed()
+}
+
+// Close hands on the messages held and returns once every message given to the sink is with the
+// publisher (or ctx ends). The sink is not usable afterwards.
+func (s *ConnSink) Close(ctx context.Context) error {
+	if err := s.Flush(ctx); err != nil {
+		return err
+	}
+	if s.queue == nil {
+		return nil
+	}
+	close(s.queue)
+	select {
+	case <-s.emitted:
+	case <-ctx.Done():
+		return fmt.Errorf("listener %s: connection's messages not all published: %w", s.listener, ctx.Err())
+	}
+	return s.failed()
+}
+
+// submit queues the current batch for the emitter, then has a worker normalise it. Queued first, so the
+// emitter sees batches in the order they came whichever worker finishes first.
+func (s *ConnSink) submit(ctx context.Context) error {
+	b := s.cur
+	s.cur = nil
+	if s.queue == nil {
+		s.queue = make(chan *lineBatch, 2*cap(s.in.workers))
+		s.emitted = make(chan struct{})
+		go s.emit(context.WithoutCancel(ctx))
+	}
+	b.done = make(chan struct{})
+	select {
+	case s.queue <- b:
+	case <-ctx.Done():
+		return fmt.Errorf("listener %s: %d messages not published: %w", s.listener, len(b.ends), ctx.Err())
+	}
+	listener := s.listener
+	if err := s.in.run(ctx, func(n *Normaliser) { b.normalise(n, listener) }, b.done); err != nil {
+		b.skip = true
+		close(b.done)
+		return fmt.Errorf("listener %s: %d messages not published: %w", s.listener, len(b.ends), err)
+	}
+	return nil
+}
+
+// emit publishes the batches in the order they were queued, each once a worker has normalised it.
+func (s *ConnSink) emit(ctx context.Context) {
+	defer close(s.emitted)
+	c := newCounters(s.in.metrics.Parsed)
+	for b := range s.queue {
+		<-b.done
+		if !b.skip && s.failed() == nil {
+			for i := range b.ends {
+				err := s.in.emit(ctx, c, s.listener, b.peers[i], b.line(i), b.tooLong[i], &b.events[i], b.errs[i])
+				if err != nil {
+					s.fail(fmt.Errorf("listener %s: %d messages not published: %w", s.listener, len(b.ends)-i, err))
+					break
+				}
+			}
+		}
+		b.reset()
+		s.in.batches.Put(b)
+	}
+}
+
+func (s *ConnSink) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+func (s *ConnSink) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = err
+	}
+}
