@@ -102,7 +102,7 @@ func BenchmarkEncodeEvent(b *testing.B) {
 			_, _ = json.Marshal(&evs[i%len(evs)])
 		}
 	})
-	b.Run("go-json", func(b *testing.B) {
+	b.Run("append-json", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
 			_, _ = encodeEvent(&evs[i%len(evs)])
