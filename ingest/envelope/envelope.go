@@ -72,7 +72,11 @@ func New(opts Options) *Parser {
 
 // Parse reads one message. A message whose header cannot be read returns an error that says why; the
 // caller keeps the raw line.
-func (p *Parser) Parse(msg []byte) (Envelope, error) {
+func (p *Parser) Parse(msg []byte) (Envelope, error) { return p.ParseAt(msg, time.Time{}) }
+
+// ParseAt is Parse for a message received at now (the zero time means Options.Now): a caller that has
+// read the clock already saves reading it again for the year of an RFC 3164 stamp.
+func (p *Parser) ParseAt(msg []byte, now time.Time) (Envelope, error) {
 	var env Envelope
 	if !utf8.Valid(msg) {
 		msg, env.Charset = transcode(msg)
@@ -84,7 +88,7 @@ func (p *Parser) Parse(msg []byte) (Envelope, error) {
 	if close > 0 && close+2 < len(msg) && msg[close+1] >= '1' && msg[close+1] <= '9' && msg[close+2] == ' ' {
 		return p.parse5424(msg, env)
 	}
-	return p.parse3164(msg, env)
+	return p.parse3164(msg, env, now)
 }
 
 func (p *Parser) parse5424(msg []byte, env Envelope) (Envelope, error) {
@@ -101,7 +105,7 @@ func (p *Parser) parse5424(msg []byte, env Envelope) (Envelope, error) {
 	return env, nil
 }
 
-func (p *Parser) parse3164(msg []byte, env Envelope) (Envelope, error) {
+func (p *Parser) parse3164(msg []byte, env Envelope, now time.Time) (Envelope, error) {
 	msg = insertMissingHostname(msg)
 	m, err := p.p3164.Parse(msg)
 	if m == nil {
@@ -114,7 +118,7 @@ func (p *Parser) parse3164(msg []byte, env Envelope) (Envelope, error) {
 		return env, fmt.Errorf("RFC 3164 header: %w", err)
 	}
 	if sm.Timestamp != nil && sm.Timestamp.Year() == 0 {
-		env.Timestamp = p.placeStamp(*sm.Timestamp)
+		env.Timestamp = p.placeStamp(*sm.Timestamp, now)
 	}
 	if env.Hostname == "-" {
 		env.Hostname = ""
@@ -124,8 +128,11 @@ func (p *Parser) parse3164(msg []byte, env Envelope) (Envelope, error) {
 
 // placeStamp gives a "Nov 25 09:15:01" stamp (parsed as year 0, UTC) its year and the devices' zone. No
 // year on the wire: a December line read in January belongs to last year, not eleven months ahead.
-func (p *Parser) placeStamp(ts time.Time) time.Time {
-	now := p.now().In(p.loc)
+func (p *Parser) placeStamp(ts, now time.Time) time.Time {
+	if now.IsZero() {
+		now = p.now()
+	}
+	now = now.In(p.loc)
 	t := time.Date(now.Year(), ts.Month(), ts.Day(), ts.Hour(), ts.Minute(), ts.Second(), ts.Nanosecond(), p.loc)
 	if t.After(now.Add(48 * time.Hour)) {
 		t = t.AddDate(-1, 0, 0)

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sync"
@@ -31,7 +32,11 @@ type lineBatch struct {
 	tooLong []bool
 	events  []event.Event
 	errs    []error
-	done    chan struct{} // closed once a worker has normalised every message
+	// The events' JSON, encoded by the worker (for the lines that are events, not dead letters).
+	json     []byte
+	jsonEnds []int
+	subjects []string
+	done     chan struct{} // closed once a worker has normalised every message
 	skip    bool          // no worker took it (ctx ended): nothing to publish
 }
 
@@ -53,16 +58,43 @@ func (b *lineBatch) add(peer netip.Addr, msg []byte, tooLong bool) {
 func (b *lineBatch) normalise(n *Normaliser, listener string) {
 	b.events = b.events[:len(b.ends)]
 	b.errs = b.errs[:len(b.ends)]
+	b.subjects = b.subjects[:0]
 	for i := range b.ends {
-		b.events[i], b.errs[i] = n.Syslog(listener, b.peers[i], b.line(i))
+		e := &b.events[i]
+		*e, b.errs[i] = n.Syslog(listener, b.peers[i], b.line(i))
+		subject := ""
+		if b.errs[i] == nil && !b.tooLong[i] {
+			subject = eventSubject(e)
+			var err error
+			if b.json, err = event.AppendJSON(b.json, e); err != nil {
+				subject = "" // not expected of an event; the emitter counts and logs it
+				b.errs[i] = fmt.Errorf("%w: %w", errEncode, err)
+			}
+		}
+		b.subjects = append(b.subjects, subject)
+		b.jsonEnds = append(b.jsonEnds, len(b.json))
 	}
+}
+
+// errEncode marks an event that does not encode to JSON.
+var errEncode = errors.New("event does not encode to JSON")
+
+// eventJSON is the encoded event of message i.
+func (b *lineBatch) eventJSON(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = b.jsonEnds[i-1]
+	}
+	return b.json[start:b.jsonEnds[i]]
 }
 
 // reset empties a batch for reuse; the events were copied by the publisher.
 func (b *lineBatch) reset() {
 	clear(b.events[:cap(b.events)])
 	clear(b.errs[:cap(b.errs)])
+	clear(b.subjects)
 	b.buf, b.ends, b.peers, b.tooLong = b.buf[:0], b.ends[:0], b.peers[:0], b.tooLong[:0]
+	b.json, b.jsonEnds, b.subjects = b.json[:0], b.jsonEnds[:0], b.subjects[:0]
 	b.done, b.skip = nil, false
 }
 
@@ -155,7 +187,7 @@ func (s *ConnSink) emit(ctx context.Context) {
 		<-b.done
 		if !b.skip && s.failed() == nil {
 			for i := range b.ends {
-				err := s.in.emit(ctx, c, s.listener, b.peers[i], b.line(i), b.tooLong[i], &b.events[i], b.errs[i])
+				err := s.emitLine(ctx, c, b, i)
 				if err != nil {
 					s.fail(fmt.Errorf("listener %s: %d messages not published: %w", s.listener, len(b.ends)-i, err))
 					break
@@ -165,6 +197,21 @@ func (s *ConnSink) emit(ctx context.Context) {
 		b.reset()
 		s.in.batches.Put(b)
 	}
+}
+
+// emitLine publishes message i of a batch: its encoded event, or a dead letter.
+func (s *ConnSink) emitLine(ctx context.Context, c *counters, b *lineBatch, i int) error {
+	e, err := &b.events[i], b.errs[i]
+	if errors.Is(err, errEncode) {
+		s.in.metrics.PublishErrors.WithLabelValues("encode").Inc()
+		s.in.publisher.log.Error("event not published", "id", e.ID, "raw", e.Meta.Original, "err", err)
+		return nil
+	}
+	if err != nil || b.tooLong[i] {
+		return s.in.dead(ctx, s.listener, b.peers[i], b.line(i), b.tooLong[i], e, err)
+	}
+	c.parsed(s.listener, e.Meta.Module, e.Log.ParseStatus).Inc()
+	return s.in.publisher.encoded(b.subjects[i], e.ID, b.eventJSON(i))
 }
 
 func (s *ConnSink) failed() error {

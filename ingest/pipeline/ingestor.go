@@ -91,22 +91,18 @@ func (in *Ingestor) run(ctx context.Context, work func(*Normaliser), done chan<-
 	return nil
 }
 
-// emit publishes one normalised message: an event, or a dead letter when it is not syslog or was cut.
-func (in *Ingestor) emit(ctx context.Context, c *counters, listener string, peer netip.Addr, raw []byte, tooLong bool, e *event.Event, err error) error {
-	if err != nil || tooLong {
-		reason := "too_long"
-		if err != nil {
-			reason = "not_syslog"
-		}
-		in.metrics.Failed.WithLabelValues(listener, reason).Inc()
-		d := &DeadLetter{ID: e.ID, Received: e.Meta.Ingested, Listener: listener, Reason: deadReason(err, tooLong), Raw: string(raw)}
-		if peer.IsValid() {
-			d.Peer = peer.String()
-		}
-		return in.publisher.Dead(ctx, d)
+// dead publishes a message that is not syslog (err) or was cut (tooLong) as a dead letter.
+func (in *Ingestor) dead(ctx context.Context, listener string, peer netip.Addr, raw []byte, tooLong bool, e *event.Event, err error) error {
+	reason := "too_long"
+	if err != nil {
+		reason = "not_syslog"
 	}
-	c.parsed(listener, e.Meta.Module, e.Log.ParseStatus).Inc()
-	return in.publisher.Event(ctx, e)
+	in.metrics.Failed.WithLabelValues(listener, reason).Inc()
+	d := &DeadLetter{ID: e.ID, Received: e.Meta.Ingested, Listener: listener, Reason: deadReason(err, tooLong), Raw: string(raw)}
+	if peer.IsValid() {
+		d.Peer = peer.String()
+	}
+	return in.publisher.Dead(ctx, d)
 }
 
 func deadReason(err error, tooLong bool) string {

@@ -21,6 +21,7 @@ type Normaliser struct {
 	zones   *zone.Map
 	loc     *time.Location
 	now     func() time.Time
+	ids     event.IDs
 }
 
 // NormaliserOptions configure a Normaliser.
@@ -53,12 +54,12 @@ var ErrNoEnvelope = errors.New("not a syslog message")
 // message whose body no parser understands is an event with parse status "envelope" and the reason.
 func (n *Normaliser) Syslog(listener string, peer netip.Addr, raw []byte) (event.Event, error) {
 	now := n.now()
-	e := event.Event{ID: event.NewID(now), Timestamp: now.UTC()}
-	e.Meta.Ingested = now.UTC()
+	e := event.Event{ID: n.ids.New(now), Timestamp: now.UTC()}
+	e.Meta.Ingested = e.Timestamp
 	e.Meta.Original = string(raw)
 	e.Log.Listener = listener
 	e.Observer.IP = peer.Unmap()
-	env, err := n.env.Parse(raw)
+	env, err := n.env.ParseAt(raw, now)
 	if err != nil {
 		e.Log.ParseStatus = event.ParseFailed
 		e.Log.ParseError = err.Error()
@@ -118,6 +119,9 @@ func (n *Normaliser) File(input, format, id, line string) (event.Event, error) {
 	e := event.Event{ID: id, Timestamp: now.UTC()}
 	e.Meta.Ingested = now.UTC()
 	e.Meta.Original = line
+	// A file line has no envelope: the whole line is its message, as the body is for a syslog line
+	// (so a search of message finds a proxy line whether it came by syslog or from a file).
+	e.Message = line
 	e.Log.Listener = input
 	if err := n.parsers.ParseFile(format, line, n.loc, &e); err != nil {
 		e.Log.ParseStatus = event.ParseFailed

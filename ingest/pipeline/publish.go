@@ -146,11 +146,7 @@ func NewPublisher(o PublisherOptions) *Publisher {
 // event (copied) is queued for its encoder, and blocks while the encoders' queues are full, which slows
 // the sender down. Wait tells when it is stored. Several goroutines may call it at once.
 func (p *Publisher) Event(ctx context.Context, e *event.Event) error {
-	zoneTok := e.Source.Zone
-	if zoneTok == "" {
-		zoneTok = e.Observer.Zone
-	}
-	subject := natsbus.EventSubject(zoneTok, e.Meta.Module)
+	subject := eventSubject(e)
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -168,6 +164,31 @@ func (p *Publisher) Event(ctx context.Context, e *event.Event) error {
 		p.queued.Done()
 		return fmt.Errorf("publisher stopped: event %s not published", e.ID)
 	}
+}
+
+// eventSubject is zw.events.<source zone, else the observer's>.<source type>.
+func eventSubject(e *event.Event) string {
+	zoneTok := e.Source.Zone
+	if zoneTok == "" {
+		zoneTok = e.Observer.Zone
+	}
+	return natsbus.EventSubject(zoneTok, e.Meta.Module)
+}
+
+// encoded adds an event its caller has encoded (event.AppendJSON) to its subject's batch, publishing
+// the batch when it is full; data is copied. The caller's order is the order on the subject. It blocks
+// while too many publishes are in flight, which slows the sender down. Connections' emitters use it:
+// their workers encode beside the normalising, so an event is not copied to an encoder's queue.
+func (p *Publisher) encoded(subject, id string, data []byte) error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return fmt.Errorf("publisher stopped: event %s not published", id)
+	}
+	p.queued.Add(1) // Close and Wait flush only after it is in its batch
+	p.mu.Unlock()
+	defer p.queued.Done()
+	return p.add(subject, id, data)
 }
 
 // queuedEvent is an event waiting for its encoder.

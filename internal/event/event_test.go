@@ -52,3 +52,30 @@ func TestNewIDSortsByTimeAndIsUnique(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+// TestIDsLikeNewID: ids from an IDs are NewID's form (32 hex characters, the time first, so they sort by
+// it) and unique, across refills of its random buffer.
+func TestIDsLikeNewID(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var g IDs
+	want := NewID(t0)[:12]
+	seen := map[string]bool{}
+	prev := ""
+	for i := range 1000 { // 10 000 random bytes: ten refills
+		now := t0.Add(time.Duration(i/100) * time.Millisecond)
+		id := g.New(now)
+		if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" {
+			t.Fatalf("id %q: want 32 lower-case hex characters", id)
+		}
+		if i < 100 && id[:12] != want {
+			t.Fatalf("id %q starts %q, NewID's at the same time %q", id, id[:12], want)
+		}
+		if id[:12] < prev {
+			t.Fatalf("id %q sorts before an earlier one %q", id, prev)
+		}
+		if seen[id] {
+			t.Fatalf("duplicate id %s after %d ids", id, i)
+		}
+		seen[id], prev = true, id[:12]
+	}
+}
