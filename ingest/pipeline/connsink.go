@@ -37,7 +37,7 @@ type lineBatch struct {
 	jsonEnds []int
 	subjects []string
 	done     chan struct{} // closed once a worker has normalised every message
-	skip    bool          // no worker took it (ctx ended): nothing to publish
+	skip     bool          // no worker took it (ctx ended): nothing to publish
 }
 
 func (b *lineBatch) line(i int) []byte {

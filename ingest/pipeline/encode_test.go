@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	gojson "github.com/goccy/go-json"
+
 	"github.com/zonewatch/zonewatch/ingest/parse"
 	"github.com/zonewatch/zonewatch/internal/config"
 	"github.com/zonewatch/zonewatch/internal/event"
@@ -102,10 +104,17 @@ func BenchmarkEncodeEvent(b *testing.B) {
 			_, _ = json.Marshal(&evs[i%len(evs)])
 		}
 	})
-	b.Run("append-json", func(b *testing.B) {
+	b.Run("go-json", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
-			_, _ = encodeEvent(&evs[i%len(evs)])
+			_, _ = gojson.Marshal(&evs[i%len(evs)])
+		}
+	})
+	b.Run("append-json", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for i := 0; b.Loop(); i++ {
+			buf, _ = event.AppendJSON(buf[:0], &evs[i%len(evs)])
 		}
 	})
 }

@@ -22,6 +22,9 @@ type Normaliser struct {
 	loc     *time.Location
 	now     func() time.Time
 	ids     event.IDs
+	// The zone of the last observer tagged: a connection's lines all come from one peer.
+	lastObserver     netip.Addr
+	lastObserverZone string
 }
 
 // NormaliserOptions configure a Normaliser.
@@ -94,8 +97,11 @@ func (n *Normaliser) Syslog(listener string, peer netip.Addr, raw []byte) (event
 func (n *Normaliser) Tag(e *event.Event) {
 	tagEndpoint(n.zones, &e.Source)
 	tagEndpoint(n.zones, &e.Destination)
-	if e.Observer.IP.IsValid() {
-		e.Observer.Zone = n.zones.Zone(e.Observer.IP)
+	if ip := e.Observer.IP; ip.IsValid() {
+		if ip != n.lastObserver {
+			n.lastObserver, n.lastObserverZone = ip, n.zones.Zone(ip)
+		}
+		e.Observer.Zone = n.lastObserverZone
 	}
 	e.Meta.CrossZone = zone.Crosses(e.Source.Zone, e.Destination.Zone)
 }

@@ -192,57 +192,59 @@ func appendString(dst []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		// Eight plain ASCII bytes at a time: most of an event's text (the raw line above all) needs no
 		// escape, and a byte at a time was most of the encoding's time.
-		for i+8 <= len(s) && !needsEscape(load64(s, i)) {
+		if i+8 <= len(s) && !needsEscape(load64(s, i)) {
 			i += 8
+			continue
 		}
-		if i >= len(s) {
-			break
-		}
-		if b := s[i]; b < utf8.RuneSelf {
-			if safe[b] {
+		// Something in the next eight bytes is not plain: go through them one at a time (a rune may
+		// reach past them).
+		for lim := min(i+8, len(s)); i < lim; {
+			b := s[i]
+			if b < utf8.RuneSelf {
 				i++
+				if safe[b] {
+					continue
+				}
+				dst = append(dst, s[start:i-1]...)
+				dst = appendEscape(dst, b)
+				start = i
 				continue
 			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+			r, size := utf8.DecodeRuneInString(s[i:])
+			switch {
+			case r == utf8.RuneError && size == 1:
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, `\ufffd`...)
+				start = i + size
+			case r == '\u2028' || r == '\u2029':
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+				start = i + size
 			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
 			i += size
-			start = i
-			continue
 		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// appendEscape appends the escape of an ASCII byte that is not written as it is.
+func appendEscape(dst []byte, b byte) []byte {
+	switch b {
+	case '\\', '"':
+		return append(dst, '\\', b)
+	case '\b':
+		return append(dst, '\\', 'b')
+	case '\f':
+		return append(dst, '\\', 'f')
+	case '\n':
+		return append(dst, '\\', 'n')
+	case '\r':
+		return append(dst, '\\', 'r')
+	case '\t':
+		return append(dst, '\\', 't')
+	}
+	return append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
 }
 
 const (
@@ -257,10 +259,15 @@ func load64(s string, i int) uint64 {
 }
 
 // needsEscape tells whether any of the eight bytes in x is not plain: not ASCII, a control character,
-// or one of " \ < > &. Each test is the classic "has a byte less than n" / "has a zero byte" bit trick;
-// their borrows can mark bytes after a real match, never a word without one.
+// or one of " & < > \\. Each test is the classic "has a byte less than n" / "has a zero byte" bit
+// trick; their borrows can mark bytes after a real match, never a word without one. '"' (0x22) and '&'
+// (0x26) differ in one bit, as '<' (0x3c) and '>' (0x3e) do, so clearing that bit tests two at once;
+// small enough to inline.
 func needsEscape(x uint64) bool {
-	lessThan := func(n uint64) uint64 { return (x - ones*n) & ^x & highs }
-	equal := func(v uint64) uint64 { y := x ^ (ones * v); return (y - ones) & ^y & highs }
-	return (x&highs | lessThan(0x20) | equal('"') | equal('\\') | equal('<') | equal('>') | equal('&')) != 0
+	control := (x - ones*0x20) & ^x
+	qa := x&^(ones*0x04) ^ (ones * '"')
+	lg := x&^(ones*0x02) ^ (ones * '<')
+	bs := x ^ (ones * '\\')
+	special := (qa-ones)&^qa | (lg-ones)&^lg | (bs-ones)&^bs
+	return (x|control|special)&highs != 0
 }

@@ -3,9 +3,11 @@ package event
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"net/netip"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	gojson "github.com/goccy/go-json"
 )
@@ -129,4 +131,42 @@ func BenchmarkAppendJSON(b *testing.B) {
 			buf, _ = AppendJSON(buf[:0], &e)
 		}
 	})
+}
+
+// TestNeedsEscapeMatchesBytewise: the eight-byte test says "plain" exactly when every byte is plain,
+// for every byte value at every position and for random words (bytes near the tested values included).
+func TestNeedsEscapeMatchesBytewise(t *testing.T) {
+	bytewise := func(w [8]byte) bool {
+		for _, c := range w {
+			if c >= utf8.RuneSelf || !safe[c] {
+				return true
+			}
+		}
+		return false
+	}
+	check := func(w [8]byte) {
+		if got, want := needsEscape(load64(string(w[:]), 0)), bytewise(w); got != want {
+			t.Fatalf("needsEscape(%q) = %v, want %v", w[:], got, want)
+		}
+	}
+	for c := range 256 {
+		for pos := range 8 {
+			w := [8]byte{'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'}
+			w[pos] = byte(c)
+			check(w)
+		}
+	}
+	near := []byte{0, 0x1f, 0x20, 0x21, '"', 0x23, 0x25, '&', 0x27, 0x3b, '<', 0x3d, '>', 0x3f, 0x5b, '\\', 0x5d, 0x7e, 0x7f, 0x80, 0xff, 'a'}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		var w [8]byte
+		for i := range w {
+			if r.IntN(2) == 0 {
+				w[i] = near[r.IntN(len(near))]
+			} else {
+				w[i] = byte(0x20 + r.IntN(0x5f))
+			}
+		}
+		check(w)
+	}
 }
