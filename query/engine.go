@@ -324,7 +324,7 @@ func (e *Engine) aggregate(ctx context.Context, p *plan) (*Result, error) {
 	for i, k := range p.keys {
 		s := k.sql
 		if k.name == "bucket" {
-			s = fmt.Sprintf("toStartOfInterval(%s, INTERVAL %d SECOND)", src.TimeColumn, int64(p.bucket/time.Second))
+			s = BucketSQL(src.TimeColumn, p.bucket)
 		}
 		sel = append(sel, fmt.Sprintf("%s AS c%d", s, i))
 		groups = append(groups, fmt.Sprintf("c%d", i))
@@ -402,8 +402,8 @@ func (e *Engine) TimeSeries(ctx context.Context, q Query) (*Result, error) {
 	return fillBuckets(res, q), nil
 }
 
-// fillBuckets adds a row of zeros for each bucket of [From, To) without one. ClickHouse's
-// toStartOfInterval counts whole-second intervals from the Unix epoch.
+// fillBuckets adds a row of zeros for each bucket of [From, To) without one, aligned as BucketSQL
+// aligns them (BucketStart).
 func fillBuckets(res *Result, q Query) *Result {
 	b := int64(q.Bucket / time.Second)
 	have := map[int64][]any{}
@@ -413,7 +413,7 @@ func fillBuckets(res *Result, q Query) *Result {
 		}
 	}
 	var rows [][]any
-	for s := q.From.Unix() / b * b; s < q.To.Unix(); s += b {
+	for s := BucketStart(q.From, q.Bucket).Unix(); s < q.To.Unix(); s += b {
 		if row, ok := have[s]; ok {
 			rows = append(rows, row)
 			continue

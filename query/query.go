@@ -27,7 +27,9 @@ type Query struct {
 	GroupBy []string
 	// Aggs are the aggregations computed per group; default a count.
 	Aggs []Agg
-	// Bucket groups by time as well, in buckets of this length (whole seconds).
+	// Bucket groups by time as well, in buckets of this length (whole seconds). Buckets of whole
+	// days start at midnight in Japan (DayZone), of whole weeks on Monday there; shorter ones are
+	// whole intervals from the Unix epoch (see BucketSQL).
 	Bucket time.Duration
 	// OrderBy orders the result: by a GroupBy field, an aggregation's name, "bucket", or (for
 	// Search) "timestamp". Default: bucket ascending, else the first aggregation descending; Search
@@ -250,7 +252,7 @@ func compile(q Query, l Limits) (*plan, error) {
 	}
 	p.columns["timestamp"] = true
 	if q.Bucket > 0 {
-		p.keys = append(p.keys, column{name: "bucket", sql: "toStartOfInterval(timestamp, INTERVAL " + fmt.Sprint(int64(q.Bucket/time.Second)) + " SECOND)"})
+		p.keys = append(p.keys, column{name: "bucket", sql: BucketSQL("timestamp", q.Bucket)})
 	}
 	seen := map[string]bool{}
 	for _, g := range q.GroupBy {

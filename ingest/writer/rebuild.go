@@ -9,7 +9,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
-// Rollup is a materialised view of events and the table it feeds (migration 0005).
+// Rollup is a materialised view of events and the table it feeds (migrations 0005 and 0009).
 type Rollup struct {
 	View, Table string
 	// Bucket is the table's time column: the start of the hour (or quarter hour) a row counts.
@@ -22,6 +22,7 @@ var Rollups = []Rollup{
 	{"proxy_categories_hourly_mv", "proxy_categories_hourly", "hour"},
 	{"source_health_hourly_mv", "source_health_hourly", "hour"},
 	{"user_activity_15m_mv", "user_activity_15m", "bucket"},
+	{"user_zones_hourly_mv", "user_zones_hourly", "hour"},
 }
 
 // RebuildRollups recomputes every rollup's rows for the buckets in [from, to) (widened to whole hours)

@@ -295,7 +295,7 @@ func retention(cfg *config.Config, log *slog.Logger) writer.Retention {
 // audited into the audit table, the hourly rollup used where it can answer; rules (may be nil) describes
 // the loaded rules for /api/v1/rules.
 func queryAPI(cfg *config.Config, conn driver.Conn, log *slog.Logger, rules func() []api.RuleInfo) (http.Handler, error) {
-	eng, err := query.New(query.Options{Conn: conn, Database: cfg.ClickHouse.Database, Sources: []query.Source{query.EventsHourly}, Logger: log})
+	eng, err := query.New(query.Options{Conn: conn, Database: cfg.ClickHouse.Database, Sources: query.Rollups(), Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -88,6 +88,7 @@ func DefaultShardingKeys() map[string]string {
 		"proxy_categories_hourly": "rand()",
 		"source_health_hourly":    "cityHash64(observer_host)",
 		"user_activity_15m":       "rand()",
+		"user_zones_hourly":       "rand()",
 	}
 }
 
@@ -127,6 +128,7 @@ var (
 	reCreateMV    = regexp.MustCompile(`(?is)^CREATE\s+MATERIALIZED\s+VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?\w+\.\w+\s+TO\s`)
 	reAnyMV       = regexp.MustCompile(`(?is)^CREATE\s+MATERIALIZED\s+VIEW\b`)
 	reCreateView  = regexp.MustCompile(`(?is)^CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\b`)
+	reInsertFrom  = regexp.MustCompile(`(?is)^INSERT\s+INTO\s+\w+\.\w+\s*(?:\([^)]*\)\s*)?SELECT\b`)
 	reMergeTree   = regexp.MustCompile(`\bENGINE\s*=\s*(\w*)MergeTree\b`)
 )
 
@@ -192,6 +194,10 @@ func (c *Cluster) clusterStatements(m Migration, db, stmt string, sharded map[st
 			db, table, db, table, LocalSuffix, c.Name, db, table, LocalSuffix, key)
 		return []string{create, dist}, nil
 	case reAlterTable.MatchString(code), reCreateMV.MatchString(code):
+		return []string{local()}, nil
+	case reInsertFrom.MatchString(code):
+		// A refill of a rollup from events (0009): on each node from its own shard into its own
+		// part of the rollup, as the materialised views fill it.
 		return []string{local()}, nil
 	case reAnyMV.MatchString(code):
 		return nil, fmt.Errorf("clickhouse: migration %s: a materialised view without TO cannot be laid out for a cluster (each node would fill a table of its own that no one reads whole): write it as CREATE MATERIALIZED VIEW … TO a table", m.Name)

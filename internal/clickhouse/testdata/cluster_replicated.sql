@@ -245,3 +245,48 @@ ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{ta
 ORDER BY token_sha256;
 CREATE TABLE IF NOT EXISTS zonewatch.api_tokens AS zonewatch.api_tokens_local ENGINE = Distributed('zw', 'zonewatch', 'api_tokens_local', cityHash64(token_sha256));
 
+-- 0009_rollup_scopes
+ALTER TABLE zonewatch.events_hourly_local
+    ADD COLUMN IF NOT EXISTS observer_zone LowCardinality(String) AFTER destination_zone,
+    MODIFY ORDER BY (hour, source_zone, destination_zone, source_type, action, observer_zone);
+DROP VIEW IF EXISTS zonewatch.events_hourly_mv;
+CREATE MATERIALIZED VIEW IF NOT EXISTS zonewatch.events_hourly_mv TO zonewatch.events_hourly_local AS
+SELECT toStartOfHour(timestamp) AS hour, source_zone, destination_zone, observer_zone, action, source_type,
+    count() AS events, countIf(outcome = 'failure') AS denied, sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in
+FROM zonewatch.events_local
+GROUP BY hour, source_zone, destination_zone, observer_zone, action, source_type;
+ALTER TABLE zonewatch.events_hourly_local DELETE WHERE true SETTINGS mutations_sync = 2;
+INSERT INTO zonewatch.events_hourly_local (hour, source_zone, destination_zone, observer_zone, action, source_type, events, denied, bytes_out, bytes_in)
+SELECT toStartOfHour(timestamp) AS hour, source_zone, destination_zone, observer_zone, action, source_type,
+    count() AS events, countIf(outcome = 'failure') AS denied, sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in
+FROM zonewatch.events_local
+GROUP BY hour, source_zone, destination_zone, observer_zone, action, source_type;
+CREATE TABLE IF NOT EXISTS zonewatch.user_zones_hourly_local
+(
+    hour DateTime('UTC'),
+    source_zone LowCardinality(String),
+    destination_zone LowCardinality(String),
+    observer_zone LowCardinality(String),
+    user_name LowCardinality(String),
+    events UInt64,
+    denied UInt64,
+    bytes_out UInt64,
+    bytes_in UInt64
+)
+ENGINE = ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', (events, denied, bytes_out, bytes_in))
+PARTITION BY toYYYYMM(hour)
+ORDER BY (hour, source_zone, destination_zone, observer_zone, user_name)
+SETTINGS non_replicated_deduplication_window = 1000;
+CREATE TABLE IF NOT EXISTS zonewatch.user_zones_hourly AS zonewatch.user_zones_hourly_local ENGINE = Distributed('zw', 'zonewatch', 'user_zones_hourly_local', rand());
+CREATE MATERIALIZED VIEW IF NOT EXISTS zonewatch.user_zones_hourly_mv TO zonewatch.user_zones_hourly_local AS
+SELECT toStartOfHour(timestamp) AS hour, source_zone, destination_zone, observer_zone, user_name,
+    count() AS events, countIf(outcome = 'failure') AS denied, sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in
+FROM zonewatch.events_local
+GROUP BY hour, source_zone, destination_zone, observer_zone, user_name;
+ALTER TABLE zonewatch.user_zones_hourly_local DELETE WHERE true SETTINGS mutations_sync = 2;
+INSERT INTO zonewatch.user_zones_hourly_local (hour, source_zone, destination_zone, observer_zone, user_name, events, denied, bytes_out, bytes_in)
+SELECT toStartOfHour(timestamp) AS hour, source_zone, destination_zone, observer_zone, user_name,
+    count() AS events, countIf(outcome = 'failure') AS denied, sum(bytes_out) AS bytes_out, sum(bytes_in) AS bytes_in
+FROM zonewatch.events_local
+GROUP BY hour, source_zone, destination_zone, observer_zone, user_name;
+
