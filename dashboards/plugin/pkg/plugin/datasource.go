@@ -90,7 +90,7 @@ func newDatasource(_ context.Context, s backend.DataSourceInstanceSettings) (*Da
 	engine, err := query.New(query.Options{
 		Conn:      conn,
 		Database:  st.Database,
-		Sources:   []query.Source{query.EventsHourly},
+		Sources:   query.Rollups(),
 		Evaluator: query.ExprEvaluator{},
 		Logger:    slog.New(slog.DiscardHandler),
 	})

@@ -286,12 +286,13 @@ func (d *Datasource) restrictToTop(ctx context.Context, r *request, q *query.Que
 	return more, nil
 }
 
-// bucketTimes are the starts of the buckets of [from, to), aligned as ClickHouse's
-// toStartOfInterval aligns them (whole intervals from the Unix epoch).
+// bucketTimes are the starts of the buckets of [from, to), aligned as the query engine aligns them
+// (query.BucketStart: days from midnight in Japan, shorter buckets from the Unix epoch).
 func bucketTimes(from, to time.Time, b time.Duration) []time.Time {
 	s := int64(b / time.Second)
+	first := query.BucketStart(from, b).Unix()
 	out := []time.Time{}
-	for t := from.Unix() / s * s; t < to.Unix() || (t == from.Unix()/s*s && len(out) == 0); t += s {
+	for t := first; t < to.Unix() || (t == first && len(out) == 0); t += s {
 		out = append(out, time.Unix(t, 0).UTC())
 	}
 	return out

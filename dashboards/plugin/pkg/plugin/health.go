@@ -92,9 +92,9 @@ func (d *Datasource) healthSources(ctx context.Context, r *request) (data.Frames
 // the query's interval. Dead letters carry no zone (they could not be read), so only counts leave.
 func (d *Datasource) deadLetters(ctx context.Context, r *request) (data.Frames, error) {
 	b := d.bucket(r)
-	sql := fmt.Sprintf(`SELECT toStartOfInterval(received, INTERVAL %d SECOND) AS t, listener, toFloat64(count())
+	sql := fmt.Sprintf(`SELECT %s AS t, listener, toFloat64(count())
 		FROM %s.dead_letters FINAL WHERE received >= {from:DateTime64(3, 'UTC')} AND received < {to:DateTime64(3, 'UTC')}
-		GROUP BY t, listener ORDER BY t, listener LIMIT 100000`, int64(b/time.Second), d.settings.Database)
+		GROUP BY t, listener ORDER BY t, listener LIMIT 100000`, query.BucketSQL("received", b), d.settings.Database)
 	return d.seriesSQL(ctx, r, b, "dead letters", "log.listener", "short", sql)
 }
 
