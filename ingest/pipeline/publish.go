@@ -83,6 +83,11 @@ type Publisher struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 
+	// sending is held from taking a full batch out of its buffer until it is handed to the collector, so
+	// that a subject's batches reach JetStream in the order they were filled: without it a batch closed
+	// by add and the next one closed by the flusher could overtake each other while the collector is
+	// busy retrying. Taken before mu.
+	sending  sync.Mutex
 	mu       sync.Mutex
 	buffers  map[string]*eventBatch // by subject
 	seq      uint64                 // buffers started so far
@@ -91,6 +96,8 @@ type Publisher struct {
 	queued   sync.WaitGroup         // events given to Event and not yet in a batch
 	closed   bool
 	flusher  chan struct{} // closed when the flusher has stopped
+	holding  bool          // a publish failed: new messages go to the collector, in order (see collect)
+	held     int           // messages held or being retried by the collector
 }
 
 // eventBatch is one subject's events waiting to be published together.
@@ -102,7 +109,8 @@ type eventBatch struct {
 }
 
 type pending struct {
-	fut    jetstream.PubAckFuture
+	fut    jetstream.PubAckFuture // nil for a held message: the collector publishes it
+	first  error                  // of a held message, the error of its asynchronous attempt, if any
 	msg    *nats.Msg
 	stream string
 	events int // events the message holds, for zonewatch_ingest_published_total
@@ -231,6 +239,8 @@ func (p *Publisher) encode(queue <-chan queuedEvent) {
 
 // add appends one encoded event to its subject's batch and publishes the batch when it is full.
 func (p *Publisher) add(subject, id string, b []byte) error {
+	p.sending.Lock() // batches are detached and handed on in one order (see sending)
+	defer p.sending.Unlock()
 	p.mu.Lock()
 	buf := p.buffers[subject]
 	if buf == nil {
@@ -291,6 +301,8 @@ func (p *Publisher) flush(ctx context.Context) error {
 		subject string
 		b       *eventBatch
 	}
+	p.sending.Lock()
+	defer p.sending.Unlock()
 	p.mu.Lock()
 	bufs := make([]subjectBatch, 0, len(p.buffers))
 	for subject, b := range p.buffers {
@@ -341,37 +353,84 @@ func (p *Publisher) publish(ctx context.Context, subject, id string, data []byte
 	msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}
 	msg.Header.Set(jetstream.MsgIDHeader, id)
 	p.wg.Add(1)
-	fut, err := p.js.PublishMsgAsync(msg)
-	if err != nil {
-		// Too many stalled or not connected: fall back to a synchronous publish with retries, which slows
-		// this sender down until JetStream catches up.
-		p.retry(msg, stream, events, err)
-		return nil
+	pm := pending{msg: msg, stream: stream, events: events}
+	p.mu.Lock()
+	held := p.holding
+	if held {
+		p.held++
+	}
+	p.mu.Unlock()
+	if !held {
+		fut, err := p.js.PublishMsgAsync(msg)
+		if err != nil {
+			// Too many stalled or not connected: from here on the collector publishes, in order.
+			p.mu.Lock()
+			p.holding = true
+			p.held++
+			p.mu.Unlock()
+			pm.first = err
+		} else {
+			pm.fut, pm.start = fut, time.Now()
+		}
 	}
 	select {
-	case p.pending <- pending{fut: fut, msg: msg, stream: stream, events: events, start: time.Now()}:
+	case p.pending <- pm:
 		return nil
 	case <-ctx.Done():
-		p.wg.Done()
+		p.unqueue(pm)
 		return ctx.Err()
 	case <-p.ctx.Done():
-		p.wg.Done()
+		p.unqueue(pm)
 		return fmt.Errorf("publisher stopped: %s not published", subject)
 	}
 }
 
-// collect reads acknowledgements in publish order.
+// unqueue forgets a message that publish could not hand to the collector.
+func (p *Publisher) unqueue(pm pending) {
+	if pm.fut == nil {
+		p.release()
+	}
+	p.wg.Done()
+}
+
+// release counts a held message done; once none is left, publishing is asynchronous again.
+func (p *Publisher) release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.held--; p.held == 0 {
+		p.holding = false
+	}
+}
+
+// collect reads acknowledgements in publish order, and publishes the held messages.
+//
+// A publish JetStream refused (a full stream, an outage) is retried here until it is stored, and from
+// the moment one fails every new message is held: the collector publishes them one by one, in order,
+// after the failed one, until it has caught up. Were they published asynchronously meanwhile, a
+// message retried after a backoff would be stored after messages sent later, and a subject's events
+// would be out of order. Messages already in flight when the first one failed are the exception: any
+// of them that JetStream stored is not withdrawn.
 func (p *Publisher) collect() {
 	for {
 		select {
 		case pm := <-p.pending:
+			if pm.fut == nil {
+				p.retry(pm.msg, pm.stream, pm.events, pm.first)
+				p.release()
+				continue
+			}
 			select {
 			case <-pm.fut.Ok():
 				p.metrics.Published.WithLabelValues(pm.stream).Add(float64(pm.events))
 				p.metrics.PublishLatency.Observe(time.Since(pm.start).Seconds())
 				p.wg.Done()
 			case err := <-pm.fut.Err():
+				p.mu.Lock()
+				p.holding = true
+				p.held++ // this one, so that holding lasts until it is stored
+				p.mu.Unlock()
 				p.retry(pm.msg, pm.stream, pm.events, err)
+				p.release()
 			}
 		case <-p.ctx.Done():
 			return
@@ -379,29 +438,31 @@ func (p *Publisher) collect() {
 	}
 }
 
-// retry publishes one message (of events events) synchronously until JetStream acknowledges it.
-// Retrying with the same message id is safe: JetStream drops duplicates within the stream's duplicate
-// window.
+// retry publishes one message (of events events) synchronously until JetStream acknowledges it; first
+// is the error of an earlier attempt (then it waits a backoff before trying), or nil. Retrying with the
+// same message id is safe: JetStream drops duplicates within the stream's duplicate window.
 func (p *Publisher) retry(msg *nats.Msg, stream string, events int, first error) {
 	defer p.wg.Done()
 	err := first
 	backoff := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		reason := "error"
-		if natsbus.IsStreamFull(err) {
-			reason = "stream_full"
+		if err != nil {
+			reason := "error"
+			if natsbus.IsStreamFull(err) {
+				reason = "stream_full"
+			}
+			p.metrics.PublishErrors.WithLabelValues(reason).Inc()
+			if attempt%20 == 1 {
+				p.log.Warn("publish to JetStream failed; retrying", "subject", msg.Subject, "reason", reason, "err", err, "attempt", attempt)
+			}
+			select {
+			case <-time.After(backoff):
+			case <-p.ctx.Done():
+				p.log.Error("publish abandoned at shutdown: message not stored", "subject", msg.Subject)
+				return
+			}
+			backoff = min(backoff*2, 5*time.Second)
 		}
-		p.metrics.PublishErrors.WithLabelValues(reason).Inc()
-		if attempt%20 == 1 {
-			p.log.Warn("publish to JetStream failed; retrying", "subject", msg.Subject, "reason", reason, "err", err, "attempt", attempt)
-		}
-		select {
-		case <-time.After(backoff):
-		case <-p.ctx.Done():
-			p.log.Error("publish abandoned at shutdown: message not stored", "subject", msg.Subject)
-			return
-		}
-		backoff = min(backoff*2, 5*time.Second)
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
 		_, err = p.js.PublishMsg(ctx, msg)
@@ -409,6 +470,10 @@ func (p *Publisher) retry(msg *nats.Msg, stream string, events int, first error)
 		if err == nil {
 			p.metrics.Published.WithLabelValues(stream).Add(float64(events))
 			p.metrics.PublishLatency.Observe(time.Since(start).Seconds())
+			return
+		}
+		if p.ctx.Err() != nil {
+			p.log.Error("publish abandoned at shutdown: message not stored", "subject", msg.Subject)
 			return
 		}
 	}
