@@ -27,7 +27,7 @@ func TestFullJetStreamSlowsTheSender(t *testing.T) {
 	defer pub.Close(context.Background())
 	ing := pipeline.NewIngestorWith(pipeline.IngestorOptions{Normaliser: testNormaliser(t), Publisher: pub, Metrics: metrics, Workers: 2})
 	l, err := listen.Listen(listen.Options{Name: "order", Protocol: "tcp", Address: "127.0.0.1:0", MaxMessageBytes: 512,
-		MaxConnections: 2, Metrics: metrics, NewSink: func() listen.Sink { return ing.Sink("order") }})
+		MaxConnections: 2, Metrics: metrics, NewSink: func() listen.Sink { return ing.BatchSink("order") }})
 	if err != nil {
 		t.Fatal(err)
 	}

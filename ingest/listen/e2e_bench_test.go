@@ -54,7 +54,7 @@ func BenchmarkIngestEndToEnd(b *testing.B) {
 	defer pub.Close(ctx)
 	ing := pipeline.NewIngestor(pipeline.NormaliserOptions{Zones: zones, Parsers: parsers}, pub, metrics)
 	l, err := listen.Listen(listen.Options{Name: "bench", Protocol: "tcp", Address: "127.0.0.1:0", MaxMessageBytes: 65536,
-		MaxConnections: 8, Metrics: metrics, NewSink: func() listen.Sink { return ing.Sink("bench") }})
+		MaxConnections: 8, Metrics: metrics, NewSink: func() listen.Sink { return ing.BatchSink("bench") }})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -32,10 +32,12 @@ func TestConnectionOrderAcrossWorkers(t *testing.T) {
 		workers    int
 		batchLines int
 		framing    string
+		lineSink   bool // Ingestor.Sink: one message at a time, no Flush or Close needed
 	}{
-		{"one worker, batches of one", 1, 1, "octet"},
-		{"three workers, odd batches", 3, 7, "octet"},
-		{"four workers, default batches", 4, 0, "newline"},
+		{"one worker, batches of one", 1, 1, "octet", false},
+		{"three workers, odd batches", 3, 7, "octet", false},
+		{"four workers, default batches", 4, 0, "newline", false},
+		{"line sink", 2, 0, "octet", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,7 +50,12 @@ func TestConnectionOrderAcrossWorkers(t *testing.T) {
 			ing := pipeline.NewIngestorWith(pipeline.IngestorOptions{Normaliser: testNormaliser(t), Publisher: pub,
 				Metrics: metrics, Workers: tt.workers, BatchLines: tt.batchLines})
 			l, err := listen.Listen(listen.Options{Name: "order", Protocol: "tcp", Address: "127.0.0.1:0", MaxMessageBytes: 512,
-				MaxConnections: 2, Metrics: metrics, NewSink: func() listen.Sink { return ing.Sink("order") }})
+				MaxConnections: 2, Metrics: metrics, NewSink: func() listen.Sink {
+					if tt.lineSink {
+						return ing.Sink("order")
+					}
+					return ing.BatchSink("order")
+				}})
 			if err != nil {
 				t.Fatal(err)
 			}

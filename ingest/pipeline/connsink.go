@@ -98,10 +98,50 @@ func (b *lineBatch) reset() {
 	b.done, b.skip = nil, false
 }
 
-// Sink returns a sink for one connection of a listener. Close must be called when the connection ends.
-func (in *Ingestor) Sink(listener string) *ConnSink {
+// BatchSink returns a sink for one connection of a listener that spreads its messages over the workers.
+// Its caller must call Flush when it has no message at hand and Close when the connection ends: until
+// then, messages may be held for a batch (the listeners in ingest/listen do both).
+func (in *Ingestor) BatchSink(listener string) *ConnSink {
 	return &ConnSink{in: in, listener: listener}
 }
+
+// Sink returns a sink whose Message returns only once the message is with the publisher, for callers
+// that hand messages one at a time and do not call Flush or Close. It normalises on the caller's
+// goroutine (with a worker's Normaliser): a listener's connection should use BatchSink.
+func (in *Ingestor) Sink(listener string) *LineSink {
+	return &LineSink{in: in, listener: listener, c: newCounters(in.metrics.Parsed)}
+}
+
+// LineSink normalises and publishes each message before Message returns. See Ingestor.Sink.
+type LineSink struct {
+	in       *Ingestor
+	listener string
+	c        *counters
+}
+
+// Message normalises and publishes one message: an event, or a dead letter when it is not syslog or was
+// cut.
+func (s *LineSink) Message(ctx context.Context, peer netip.Addr, msg []byte, tooLong bool) error {
+	var n *Normaliser
+	select {
+	case n = <-s.in.workers:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	e, err := n.Syslog(s.listener, peer, msg)
+	s.in.workers <- n
+	if err != nil || tooLong {
+		return s.in.dead(ctx, s.listener, peer, msg, tooLong, &e, err)
+	}
+	s.c.parsed(s.listener, e.Meta.Module, e.Log.ParseStatus).Inc()
+	return s.in.publisher.Event(ctx, &e)
+}
+
+// Flush has nothing to do: no message is held.
+func (s *LineSink) Flush(context.Context) error { return nil }
+
+// Close has nothing to do: no message is held.
+func (s *LineSink) Close(context.Context) error { return nil }
 
 func (in *Ingestor) newBatch() *lineBatch {
 	if b, ok := in.batches.Get().(*lineBatch); ok {

@@ -108,7 +108,7 @@ func serveRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, ready
 		}
 		l, err := listen.Listen(listen.Options{Name: lc.Name, Protocol: lc.Protocol, Address: lc.Address,
 			MaxMessageBytes: lc.MaxMessageBytes, MaxConnections: lc.MaxConnections, ReceiveBufferBytes: lc.ReceiveBufferBytes, TLS: tlsCfg,
-			NewSink: func() listen.Sink { return ing.Sink(lc.Name) }, Metrics: metrics, Logger: log})
+			NewSink: func() listen.Sink { return ing.BatchSink(lc.Name) }, Metrics: metrics, Logger: log})
 		if err != nil {
 			return err
 		}
