@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -16,7 +17,7 @@ const eventColumns = `id, timestamp, ingested, observer_host, observer_ip, obser
 category, action, outcome, severity, facility,
 source_ip, source_port, source_zone, source_host, destination_ip, destination_port, destination_zone, destination_host,
 cross_zone, transport, app_protocol, user_name, url_domain, url_original, http_method, http_status, url_category, user_agent,
-bytes_out, bytes_in, process_name, message, raw, labels`
+bytes_out, bytes_in, process_name, message, raw_head, raw_whole, labels`
 
 // eventRows holds a batch of events column by column: one typed slice per column, appended to the
 // INSERT with one call per column instead of one reflective call per value.
@@ -25,12 +26,12 @@ type eventRows struct {
 	category, action, outcome                                                     []string
 	sourceZone, sourceHost, destinationZone, destinationHost                      []string
 	transport, appProtocol, userName, urlDomain, urlOriginal, httpMethod          []string
-	urlCategory, userAgent, processName, message, raw                             []string
+	urlCategory, userAgent, processName, message, rawHead                         []string
 	timestamp, ingested                                                           []time.Time
 	observerIP, sourceIP, destinationIP                                           []netip.Addr
 	severity, facility                                                            []uint8
 	sourcePort, destinationPort, httpStatus                                       []uint16
-	crossZone                                                                     []bool
+	crossZone, rawWhole                                                           []bool
 	bytesOut, bytesIn                                                             []uint64
 	labels                                                                        []map[string]string
 }
@@ -41,7 +42,7 @@ func (r *eventRows) reset() {
 	for _, s := range []*[]string{&r.id, &r.observerHost, &r.observerZone, &r.listener, &r.sourceType, &r.parseStatus,
 		&r.parseError, &r.category, &r.action, &r.outcome, &r.sourceZone, &r.sourceHost, &r.destinationZone,
 		&r.destinationHost, &r.transport, &r.appProtocol, &r.userName, &r.urlDomain, &r.urlOriginal, &r.httpMethod,
-		&r.urlCategory, &r.userAgent, &r.processName, &r.message, &r.raw} {
+		&r.urlCategory, &r.userAgent, &r.processName, &r.message, &r.rawHead} {
 		clear(*s)
 		*s = (*s)[:0]
 	}
@@ -49,7 +50,7 @@ func (r *eventRows) reset() {
 	r.observerIP, r.sourceIP, r.destinationIP = r.observerIP[:0], r.sourceIP[:0], r.destinationIP[:0]
 	r.severity, r.facility = r.severity[:0], r.facility[:0]
 	r.sourcePort, r.destinationPort, r.httpStatus = r.sourcePort[:0], r.destinationPort[:0], r.httpStatus[:0]
-	r.crossZone = r.crossZone[:0]
+	r.crossZone, r.rawWhole = r.crossZone[:0], r.rawWhole[:0]
 	r.bytesOut, r.bytesIn = r.bytesOut[:0], r.bytesIn[:0]
 	clear(r.labels)
 	r.labels = r.labels[:0]
@@ -98,7 +99,9 @@ func (r *eventRows) add(e *event.Event) {
 	r.bytesIn = append(r.bytesIn, e.Destination.Bytes)
 	r.processName = append(r.processName, e.Process.Name)
 	r.message = append(r.message, e.Message)
-	r.raw = append(r.raw, e.Meta.Original)
+	head, whole := SplitRaw(e.Meta.Original, e.Message)
+	r.rawHead = append(r.rawHead, head)
+	r.rawWhole = append(r.rawWhole, whole)
 	r.labels = append(r.labels, labels)
 }
 
@@ -112,7 +115,7 @@ func (r *eventRows) columns() []any {
 		r.destinationIP, r.destinationPort, r.destinationZone, r.destinationHost,
 		r.crossZone, r.transport, r.appProtocol, r.userName, r.urlDomain, r.urlOriginal,
 		r.httpMethod, r.httpStatus, r.urlCategory, r.userAgent,
-		r.bytesOut, r.bytesIn, r.processName, r.message, r.raw, r.labels,
+		r.bytesOut, r.bytesIn, r.processName, r.message, r.rawHead, r.rawWhole, r.labels,
 	}
 }
 
@@ -124,6 +127,17 @@ func (r *eventRows) appendTo(b driver.Batch) error {
 		}
 	}
 	return nil
+}
+
+// SplitRaw is how the events table stores the raw line (migration 0010): the part before the message,
+// which `raw` (an ALIAS) puts back in front of it, or the whole line with whole set when the line does
+// not end with its message (a transcoded body). Storing the body once saves about a third of an
+// event's bytes on disk.
+func SplitRaw(raw, message string) (head string, whole bool) {
+	if strings.HasSuffix(raw, message) {
+		return raw[:len(raw)-len(message)], false
+	}
+	return raw, true
 }
 
 // ip6 stores every address as IPv6 (IPv4 as IPv4-mapped), and an absent one as ::.

@@ -322,7 +322,7 @@ func checkCluster(ctx context.Context, conn driver.Conn, name string) error {
 // syncDistributed brings the columns of each Distributed table in line with its local table, after
 // a migration altered the local one. Only names, types and defaults matter to a Distributed table.
 func syncDistributed(ctx context.Context, conn driver.Conn, db string, sharded map[string]bool) error {
-	type column struct{ name, def string }
+	type column struct{ name, def, kind string }
 	cols := map[string][]column{}
 	rows, err := conn.Query(ctx, "SELECT table, name, type, default_kind, default_expression FROM system.columns WHERE database = ? ORDER BY table, position", db)
 	if err != nil {
@@ -338,7 +338,7 @@ func syncDistributed(ctx context.Context, conn driver.Conn, db string, sharded m
 		if kind != "" {
 			def += " " + kind + " " + expr
 		}
-		cols[table] = append(cols[table], column{name, def})
+		cols[table] = append(cols[table], column{name, def, kind})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -358,10 +358,12 @@ func syncDistributed(ctx context.Context, conn driver.Conn, db string, sharded m
 		for _, c := range local {
 			def, ok := have[c.name]
 			switch {
-			case !ok && prev == "":
-				ops = append(ops, fmt.Sprintf("ADD COLUMN `%s` %s FIRST", c.name, c.def))
 			case !ok:
-				ops = append(ops, fmt.Sprintf("ADD COLUMN `%s` %s AFTER `%s`", c.name, c.def, prev))
+				ops = append(ops, addColumn(c.name, c.def, prev))
+			case def != c.def && (c.kind == "ALIAS" || strings.Contains(def, " ALIAS ")):
+				// A column that became (or stopped being) an ALIAS cannot be modified in place (the
+				// Distributed table's copy may carry a codec): drop it and add it again.
+				ops = append(ops, fmt.Sprintf("DROP COLUMN `%s`", c.name), addColumn(c.name, c.def, prev))
 			case def != c.def:
 				ops = append(ops, fmt.Sprintf("MODIFY COLUMN `%s` %s", c.name, c.def))
 			}
@@ -380,6 +382,14 @@ func syncDistributed(ctx context.Context, conn driver.Conn, db string, sharded m
 		}
 	}
 	return nil
+}
+
+// addColumn adds a column after prev, or first when prev is "".
+func addColumn(name, def, prev string) string {
+	if prev == "" {
+		return fmt.Sprintf("ADD COLUMN `%s` %s FIRST", name, def)
+	}
+	return fmt.Sprintf("ADD COLUMN `%s` %s AFTER `%s`", name, def, prev)
 }
 
 // NodeMigration is what MigrateNodes did on one node.

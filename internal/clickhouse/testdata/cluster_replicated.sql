@@ -290,3 +290,16 @@ SELECT toStartOfHour(timestamp) AS hour, source_zone, destination_zone, observer
 FROM zonewatch.events_local
 GROUP BY hour, source_zone, destination_zone, observer_zone, user_name;
 
+-- 0010_events_raw_head
+ALTER TABLE zonewatch.events_local
+    ADD COLUMN IF NOT EXISTS raw_head String CODEC(ZSTD(9)) AFTER message,
+    ADD COLUMN IF NOT EXISTS raw_whole Bool AFTER raw_head;
+ALTER TABLE zonewatch.events_local
+    UPDATE raw_head = if(endsWith(raw, message), substring(raw, 1, length(raw) - length(message)), raw),
+        raw_whole = NOT endsWith(raw, message)
+    WHERE raw_head = '' AND raw != ''
+    SETTINGS mutations_sync = 2;
+ALTER TABLE zonewatch.events_local DROP COLUMN IF EXISTS raw;
+ALTER TABLE zonewatch.events_local
+    ADD COLUMN IF NOT EXISTS raw String ALIAS if(raw_whole, raw_head, concat(raw_head, message)) AFTER raw_whole;
+

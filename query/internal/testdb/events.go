@@ -10,6 +10,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/zonewatch/zonewatch/ingest/writer"
 	"github.com/zonewatch/zonewatch/internal/event"
 )
 
@@ -97,38 +98,18 @@ func GenerateFrom(r *rand.Rand, first, n int, from time.Time, span time.Duration
 	return out
 }
 
-const columns = `id, timestamp, ingested, observer_host, observer_ip, observer_zone, listener, source_type, parse_status, parse_error,
-category, action, outcome, severity, facility,
-source_ip, source_port, source_zone, source_host, destination_ip, destination_port, destination_zone, destination_host,
-cross_zone, transport, app_protocol, user_name, url_domain, url_original, http_method, http_status, url_category, user_agent,
-bytes_out, bytes_in, process_name, message, raw, labels`
+// columns is the writer's column list, which bulk.go generates values for.
+const columns = writer.EventColumns
 
-// Insert writes events into db.events in batches, the way ingest/writer stores them.
+// Insert writes events into db.events with the writer's own row encoding.
 func Insert(ctx context.Context, conn driver.Conn, db string, events []*event.Event) error {
 	const batch = 100_000
 	for start := 0; start < len(events); start += batch {
-		b, err := conn.PrepareBatch(ctx, "INSERT INTO "+db+".events ("+columns+")")
-		if err != nil {
-			return err
-		}
+		part := make([]event.Event, 0, min(batch, len(events)-start))
 		for _, e := range events[start:min(start+batch, len(events))] {
-			labels := e.Labels
-			if labels == nil {
-				labels = map[string]string{}
-			}
-			err := b.Append(e.ID, e.Timestamp, e.Meta.Ingested, e.Observer.Hostname, ip6(e.Observer.IP), e.Observer.Zone, e.Log.Listener,
-				e.Meta.Module, e.Log.ParseStatus, e.Log.ParseError,
-				e.Meta.Category, e.Meta.Action, e.Meta.Outcome, e.Meta.Severity, e.Log.Facility,
-				ip6(e.Source.IP), e.Source.Port, e.Source.Zone, e.Source.Host,
-				ip6(e.Destination.IP), e.Destination.Port, e.Destination.Zone, e.Destination.Host,
-				e.Meta.CrossZone, e.Network.Transport, e.Network.Protocol, e.User.Name, e.URL.Domain, e.URL.Original,
-				e.HTTP.Method, e.HTTP.Status, e.URL.Category, e.HTTP.UserAgent,
-				e.Source.Bytes, e.Destination.Bytes, e.Process.Name, e.Message, e.Meta.Original, labels)
-			if err != nil {
-				return err
-			}
+			part = append(part, *e)
 		}
-		if err := b.Send(); err != nil {
+		if err := writer.InsertEvents(ctx, conn, db+".events", part); err != nil {
 			return err
 		}
 	}

@@ -17,7 +17,7 @@ import (
 
 // Needed names the migrations of internal/clickhouse that shape the events table (the rollups and
 // alerts are left out: query's tests create what they need of them).
-var Needed = []string{"0001_events", "0002_dead_letters", "0003_writer_dedup", "0006_events_codecs", "0007_audit", "0008_api_tokens"}
+var Needed = []string{"0001_events", "0002_dead_letters", "0003_writer_dedup", "0006_events_codecs", "0007_audit", "0008_api_tokens", "0010_events_raw_head"}
 
 // New returns a connection to a fresh database (dropped after the test) holding the events table
 // and query's own tables, and the database's name. It skips like chtest without a server. extra
