@@ -254,3 +254,57 @@ func keys(m map[string][]string) []string {
 	}
 	return out
 }
+
+// TestUDPOrderAcrossWorkers: a UDP socket's datagrams take the same batched path (held while more are
+// queued in the socket, handed on when it is empty) and are stored in the order sent, each once.
+func TestUDPOrderAcrossWorkers(t *testing.T) {
+	const lines = 2000
+	bus := natstest.Start(t, natsbus.StreamOptions{})
+	metrics := pipeline.NewMetrics(nil)
+	pub := pipeline.NewPublisher(pipeline.PublisherOptions{JS: bus.JS, Metrics: metrics})
+	defer pub.Close(context.Background())
+	ing := pipeline.NewIngestorWith(pipeline.IngestorOptions{Normaliser: testNormaliser(t), Publisher: pub, Metrics: metrics, Workers: 3, BatchLines: 16})
+	l, err := listen.Listen(listen.Options{Name: "order", Protocol: "udp", Address: "127.0.0.1:0", MaxMessageBytes: 512,
+		ReceiveBufferBytes: 4 << 20, Metrics: metrics, NewSink: func() listen.Sink { return ing.BatchSink("order") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- l.Serve(ctx) }()
+	c, err := net.Dial("udp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := range lines {
+		user := fmt.Sprintf("u%05d", i)
+		want = append(want, user)
+		line := fmt.Sprintf("<86>Nov 25 09:15:01 lg-app01 sshd[2345]: Failed password for %s from 10.20.1.5 port 40022 ssh2", user)
+		if _, err := c.Write([]byte(line)); err != nil {
+			t.Fatal(err)
+		}
+		if i%20 == 19 {
+			// Bursts and gaps: batches closed both ways, and the kernel's queue (net.core.rmem_max
+			// caps the buffer asked for) never overflows.
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitCounter(t, func() float64 {
+		return counter(metrics.Received.WithLabelValues("order")) + counter(metrics.UDPDropped.WithLabelValues("order"))
+	}, lines)
+	if dropped := counter(metrics.UDPDropped.WithLabelValues("order")); dropped > 0 {
+		t.Fatalf("the kernel dropped %v datagrams on loopback with a 4 MiB buffer; the test cannot check order", dropped)
+	}
+	stop()
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got := storedUsers(t, bus.JS)["zw.events.lgwan.sshd"]
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("stored %d events %v…, want %d in the order sent %v…", len(got), head(got), len(want), head(want))
+	}
+}
