@@ -54,14 +54,15 @@ func TestNewIDSortsByTimeAndIsUnique(t *testing.T) {
 }
 
 // TestIDsLikeNewID: ids from an IDs are NewID's form (32 hex characters, the time first, so they sort by
-// it) and unique, across refills of its random buffer.
+// it) and unique; two generators made at the same time share no id.
 func TestIDsLikeNewID(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var g IDs
 	want := NewID(t0)[:12]
 	seen := map[string]bool{}
 	prev := ""
-	for i := range 1000 { // 10 000 random bytes: ten refills
+	var other IDs
+	for i := range 1000 {
 		now := t0.Add(time.Duration(i/100) * time.Millisecond)
 		id := g.New(now)
 		if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" {
@@ -77,5 +78,14 @@ func TestIDsLikeNewID(t *testing.T) {
 			t.Fatalf("duplicate id %s after %d ids", id, i)
 		}
 		seen[id], prev = true, id[:12]
+		if o := other.New(now); seen[o] || o[12:20] == id[12:20] {
+			t.Fatalf("a second generator made %s beside %s: want its own random bytes", o, id)
+		}
+	}
+	// One generator's ids differ from the one before by one in the counter (the last 12 characters):
+	// that is what lets the events table compress them.
+	a, b := g.New(t0), g.New(t0)
+	if a[:20] != b[:20] || a[20:] >= b[20:] {
+		t.Fatalf("consecutive ids %s and %s: want the same first 20 characters and a larger counter", a, b)
 	}
 }
