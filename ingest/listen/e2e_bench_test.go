@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"testing"
 	"time"
 
@@ -25,7 +26,8 @@ import (
 
 // BenchmarkIngestEndToEnd sends the simulator's mix over one TCP connection (RFC 6587 octet counting)
 // into a real listener, envelope and body parsing, normalisation, zone tagging and asynchronous
-// publishing to an embedded JetStream, and reports lines/s once JetStream has stored every line. The
+// publishing to an embedded JetStream, and reports lines/s once JetStream has stored every line (and the
+// CPU a line costs, with the rate that allows when every core is free). The
 // baseline, in the same run, is bare go-syslog parsing of the same lines on one goroutine: the ratio
 // says what the whole path costs on top of reading the envelope.
 func BenchmarkIngestEndToEnd(b *testing.B) {
@@ -72,6 +74,7 @@ func BenchmarkIngestEndToEnd(b *testing.B) {
 	}
 	var total time.Duration
 	msgs0 := streamMsgs(b, stream)
+	cpu0, cpuOK := processCPU()
 	for b.Loop() {
 		before := published()
 		start := time.Now()
@@ -90,6 +93,14 @@ func BenchmarkIngestEndToEnd(b *testing.B) {
 	}
 	if msgs := streamMsgs(b, stream) - msgs0; msgs > 0 {
 		b.ReportMetric(float64(n*b.N)/float64(msgs), "events/msg")
+	}
+	if cpu1, ok := processCPU(); ok && cpuOK {
+		// What a line costs in CPU, the sender and the embedded NATS server included, and the rate that
+		// would give with every core of the machine free for it: on a busy machine lines/s falls with
+		// the CPU others take, this does not.
+		perLine := float64((cpu1 - cpu0).Nanoseconds()) / float64(n*b.N)
+		b.ReportMetric(perLine/1000, "cpu-µs/line")
+		b.ReportMetric(float64(runtime.GOMAXPROCS(0))*1e9/perLine, "cpu-bound-lines/s")
 	}
 	rate := float64(n*b.N) / total.Seconds()
 	b.ReportMetric(rate, "lines/s")
