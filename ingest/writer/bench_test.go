@@ -153,7 +153,7 @@ func BenchmarkStorageBytesPerEvent(b *testing.B) {
 					return metric(b, reg, "zonewatch_writer_rows_inserted_total") == float64(len(events))
 				})
 				ctx := context.Background()
-				for _, t := range []string{"events", "events_hourly", "proxy_categories_hourly", "source_health_hourly", "user_activity_15m"} {
+				for _, t := range []string{"events", "events_hourly", "proxy_categories_hourly", "source_health_hourly", "user_activity_15m", "user_zones_hourly"} {
 					if err := conn.Exec(ctx, "OPTIMIZE TABLE "+t+" FINAL"); err != nil {
 						b.Fatal(err)
 					}

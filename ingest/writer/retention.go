@@ -31,17 +31,19 @@ type Retention struct {
 
 // DefaultRetentionMonths are the suggested months per table: raw events for 13 months (a year back
 // from any day of the month, plus the month before for the monthly report), rollups and alerts for five
-// years, dead letters for three months.
+// years, dead letters for three months, the query audit as long as the alerts.
 func DefaultRetentionMonths() map[string]int {
 	return map[string]int{
 		"events":                  13,
 		"dead_letters":            3,
 		"alerts":                  60,
 		"alert_actions":           60,
+		"audit":                   60, // who queried what: kept as long as the alerts they looked at
 		"events_hourly":           60,
 		"proxy_categories_hourly": 60,
 		"source_health_hourly":    13,
 		"user_activity_15m":       25,
+		"user_zones_hourly":       60,
 	}
 }
 

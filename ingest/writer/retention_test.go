@@ -113,3 +113,29 @@ func TestRetentionDropsOldMonths(t *testing.T) {
 		t.Error("negative months accepted")
 	}
 }
+
+// Every monthly table of the schema has a default retention: a rollup added without one would be kept
+// forever.
+func TestDefaultRetentionCoversEveryMonthlyTable(t *testing.T) {
+	conn, db := migrated(t)
+	rows, err := conn.Query(context.Background(), "SELECT name FROM system.tables WHERE database = ? AND startsWith(partition_key, 'toYYYYMM(') ORDER BY name", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	months := writer.DefaultRetentionMonths()
+	n := 0
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if _, ok := months[name]; !ok {
+			t.Errorf("table %s is partitioned by month but has no default retention in writer.DefaultRetentionMonths", name)
+		}
+	}
+	if n < 5 {
+		t.Fatalf("found %d monthly tables in %s: the query does not see the schema", n, db)
+	}
+}

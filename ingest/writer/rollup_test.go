@@ -29,11 +29,17 @@ func TestRollupsAgreeWithRawEvents(t *testing.T) {
 		name, rollup, raw string
 	}{
 		{"events_hourly",
-			`SELECT toString(tuple(hour, source_zone, destination_zone, action, source_type, sum(events), sum(denied), sum(bytes_out), sum(bytes_in)))
-			 FROM events_hourly GROUP BY hour, source_zone, destination_zone, action, source_type`,
-			`SELECT toString(tuple(toStartOfHour(timestamp) AS hour, source_zone, destination_zone, action, source_type,
+			`SELECT toString(tuple(hour, source_zone, destination_zone, observer_zone, action, source_type, sum(events), sum(denied), sum(bytes_out), sum(bytes_in)))
+			 FROM events_hourly GROUP BY hour, source_zone, destination_zone, observer_zone, action, source_type`,
+			`SELECT toString(tuple(toStartOfHour(timestamp) AS hour, source_zone, destination_zone, observer_zone, action, source_type,
 			 count(), countIf(outcome = 'failure'), sum(bytes_out), sum(bytes_in)))
-			 FROM events GROUP BY hour, source_zone, destination_zone, action, source_type`},
+			 FROM events GROUP BY hour, source_zone, destination_zone, observer_zone, action, source_type`},
+		{"user_zones_hourly",
+			`SELECT toString(tuple(hour, source_zone, destination_zone, observer_zone, user_name, sum(events), sum(denied), sum(bytes_out), sum(bytes_in)))
+			 FROM user_zones_hourly GROUP BY hour, source_zone, destination_zone, observer_zone, user_name`,
+			`SELECT toString(tuple(toStartOfHour(timestamp) AS hour, source_zone, destination_zone, observer_zone, user_name,
+			 count(), countIf(outcome = 'failure'), sum(bytes_out), sum(bytes_in)))
+			 FROM events GROUP BY hour, source_zone, destination_zone, observer_zone, user_name`},
 		{"proxy_categories_hourly",
 			`SELECT toString(tuple(hour, url_category, source_zone, sum(events), sum(blocked)))
 			 FROM proxy_categories_hourly GROUP BY hour, url_category, source_zone`,
@@ -51,6 +57,11 @@ func TestRollupsAgreeWithRawEvents(t *testing.T) {
 			`SELECT toString(tuple(toStartOfFifteenMinutes(timestamp) AS bucket, user_name, source_zone, source_type,
 			 count(), countIf(outcome = 'failure')))
 			 FROM events WHERE user_name != '' GROUP BY bucket, user_name, source_zone, source_type`},
+	}
+	for _, r := range writer.Rollups {
+		if !slices.ContainsFunc(tests, func(tt struct{ name, rollup, raw string }) bool { return tt.name == r.Table }) {
+			t.Errorf("rollup %s is not checked against the raw events here: add it", r.Table)
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
