@@ -2,8 +2,8 @@
 // stream evaluates every event, and each alert goes to the subject zw.alerts.<severity> (with its id as
 // the message id), to ClickHouse's alerts table, and then to the notifiers. Events are acknowledged only
 // after their alerts are stored, so a crash replays them; alert ids are derived from rule, group and
-// first event, so a replay raises the same ids and the alerts table (a ReplacingMergeTree on id) keeps
-// one row each.
+// first event, so a replay raises the same ids, which are looked up in the alerts table and dropped:
+// one row each, one notification each.
 //
 // Window state is saved to a file on stop and every minute, and restored at start: a crash loses at most
 // the last minute of window state (alerts whose events straddle the crash may be missed, never doubled).
@@ -20,8 +20,8 @@
 // subjects through NATS subject mapping, splits the stream itself but on one key for all rules, while the
 // rules group by different fields (source.ip, user.name, observer.hostname …): it would need a second hop
 // that republishes each match on its rule's key. Changing Count starts new consumers, which read the
-// stream from its start (raising the same alert ids again, kept once by the alerts table), and new
-// window-state files.
+// stream from its start (raising the same alert ids again, dropped as replays), and new window-state
+// files.
 package run
 
 import (
@@ -89,6 +89,7 @@ type Runner struct {
 	events     prometheus.Counter
 	alerts     *prometheus.CounterVec
 	failures   prometheus.Counter
+	replayed   prometheus.Counter
 	reloadFail prometheus.Counter
 	reloadOK   prometheus.Gauge
 	loaded     prometheus.Gauge
@@ -118,6 +119,8 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 		events:   prometheus.NewCounter(prometheus.CounterOpts{Name: "zonewatch_rules_events_total", Help: "Events evaluated by the rules."}),
 		alerts:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "zonewatch_rules_alerts_total", Help: "Alerts raised, by rule and severity."}, []string{"rule", "severity"}),
 		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "zonewatch_rules_store_failures_total", Help: "Times alerts could not be stored; the events are retried."}),
+		replayed: prometheus.NewCounter(prometheus.CounterOpts{Name: "zonewatch_rules_alerts_replayed_total",
+			Help: "Alerts raised again by replayed events (already stored and notified: dropped)."}),
 		reloadFail: prometheus.NewCounter(prometheus.CounterOpts{Name: "zonewatch_rules_reload_failures_total",
 			Help: "Rule sets refused on reload (they do not load; the previous set keeps running, the log says why)."}),
 		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{Name: "zonewatch_rules_last_reload_success_timestamp_seconds",
@@ -125,7 +128,7 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 		loaded: prometheus.NewGauge(prometheus.GaugeOpts{Name: "zonewatch_rules_loaded", Help: "Rules in the set in force."}),
 	}
 	if o.Registerer != nil {
-		o.Registerer.MustRegister(r.events, r.alerts, r.failures, r.reloadFail, r.reloadOK, r.loaded)
+		o.Registerer.MustRegister(r.events, r.alerts, r.failures, r.replayed, r.reloadFail, r.reloadOK, r.loaded)
 	}
 	if err := r.loadRules(ctx); err != nil {
 		return nil, err
@@ -257,16 +260,20 @@ func (r *Runner) Run(ctx context.Context) error {
 func (r *Runner) store(ctx context.Context, alerts []rules.Alert, msgs []jetstream.Msg) {
 	backoff := 200 * time.Millisecond
 	for len(alerts) > 0 {
-		err := r.publish(ctx, alerts)
-		if err == nil {
-			err = r.insert(ctx, alerts)
+		fresh, err := r.fresh(ctx, alerts)
+		if err == nil && len(fresh) > 0 {
+			err = r.publish(ctx, fresh)
+		}
+		if err == nil && len(fresh) > 0 {
+			err = r.insert(ctx, fresh)
 		}
 		if err == nil {
-			for _, a := range alerts {
+			for _, a := range fresh {
 				r.alerts.WithLabelValues(a.RuleID, a.Severity).Inc()
 			}
-			if r.o.Notifier != nil {
-				r.o.Notifier.Notify(alerts)
+			r.replayed.Add(float64(len(alerts) - len(fresh)))
+			if r.o.Notifier != nil && len(fresh) > 0 {
+				r.o.Notifier.Notify(fresh)
 			}
 			break
 		}
@@ -284,6 +291,45 @@ func (r *Runner) store(ctx context.Context, alerts []rules.Alert, msgs []jetstre
 	for _, m := range msgs {
 		_ = m.Ack()
 	}
+}
+
+// fresh returns the alerts whose ids the alerts table does not hold yet. Replayed events (after a crash
+// before their ack, or read from the stream's start by a new consumer when rules.partition changes)
+// raise the same alert ids again: they are neither stored nor published nor notified again, so the SOC
+// is not paged twice for one incident. An alert stored just before a crash
+// and not yet handed to the notifier is not notified on the replay: it is on the dashboards.
+func (r *Runner) fresh(ctx context.Context, alerts []rules.Alert) ([]rules.Alert, error) {
+	ids := make([]string, len(alerts))
+	ruleIDs := make([]string, len(alerts))
+	for i, a := range alerts {
+		ids[i], ruleIDs[i] = a.ID, a.RuleID
+	}
+	rows, err := r.o.CH.Query(ctx, "SELECT DISTINCT id FROM `"+r.o.Database+"`.alerts WHERE rule_id IN (?) AND id IN (?)", ruleIDs, ids)
+	if err != nil {
+		return nil, fmt.Errorf("look up %d alert ids in %s.alerts: %w", len(ids), r.o.Database, err)
+	}
+	defer rows.Close()
+	stored := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		stored[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(stored) == 0 {
+		return alerts, nil
+	}
+	var fresh []rules.Alert
+	for _, a := range alerts {
+		if !stored[a.ID] {
+			fresh = append(fresh, a)
+		}
+	}
+	return fresh, nil
 }
 
 func (r *Runner) publish(ctx context.Context, alerts []rules.Alert) error {
