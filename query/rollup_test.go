@@ -8,6 +8,7 @@ import (
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/zonewatch/zonewatch/internal/clickhouse"
 	"github.com/zonewatch/zonewatch/query"
@@ -135,6 +136,7 @@ func TestRollupsMigratedAndScoped(t *testing.T) {
 		t.Fatal(err)
 	}
 	compareRollups(t, "after the migration", raw, served)
+	compareProjections(t, "after the migration", conn, db)
 
 	// A migration that stopped half-way runs again from its first statement: nothing counts twice.
 	all, err := clickhouse.LoadMigrations(nil)
@@ -156,12 +158,51 @@ func TestRollupsMigratedAndScoped(t *testing.T) {
 		}
 	}
 	compareRollups(t, "after the migration ran twice", raw, served)
+	compareProjections(t, "after the migration ran twice", conn, db)
 
 	// Events stored afterwards reach the rollups through the recreated views.
 	if err := testdb.Insert(ctx, conn, db, testdb.GenerateFrom(r, 3000, 2000, t0, span)); err != nil {
 		t.Fatal(err)
 	}
 	compareRollups(t, "after more events", raw, served)
+	compareProjections(t, "after more events", conn, db)
+}
+
+// compareProjections reads events_hourly's projections (forced, so that a missing one fails) and
+// compares them with the same sums over the events table.
+func compareProjections(t *testing.T, when string, conn driver.Conn, db string) {
+	t.Helper()
+	for _, c := range []struct{ projection, keys, where string }{
+		{"zone_pairs", "source_zone, destination_zone", "NOT has(['mynumber'], observer_zone)"},
+		{"by_type", "source_type, action", "source_zone != 'lgwan'"},
+	} {
+		q := func(table, sums string) string {
+			return "SELECT toString(tuple(" + c.keys + ", " + sums + ")) AS s FROM " + db + "." + table + " WHERE " + c.where +
+				" GROUP BY " + c.keys + " ORDER BY s"
+		}
+		read := func(sql string, args ...any) []string {
+			rows, err := conn.Query(context.Background(), sql, args...)
+			if err != nil {
+				t.Fatalf("%s: %s: %v", when, sql, err)
+			}
+			defer rows.Close()
+			var out []string
+			for rows.Next() {
+				var s string
+				if err := rows.Scan(&s); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, s)
+			}
+			return out
+		}
+		got := read(q("events_hourly", "sum(events), sum(denied), sum(bytes_out), sum(bytes_in)") +
+			" SETTINGS force_optimize_projection = 1, force_optimize_projection_name = '" + c.projection + "'")
+		want := read(q("events", "count(), countIf(outcome = 'failure'), sum(bytes_out), sum(bytes_in)"))
+		if fmt.Sprint(got) != fmt.Sprint(want) || len(want) == 0 {
+			t.Errorf("%s: projection %s:\n%v\nevents:\n%v", when, c.projection, got, want)
+		}
+	}
 }
 
 func compareRollups(t *testing.T, when string, raw, served *query.Engine) {

@@ -14,6 +14,21 @@ ALTER TABLE {{.Database}}.events_hourly
     ADD COLUMN IF NOT EXISTS observer_zone LowCardinality(String) AFTER destination_zone,
     MODIFY ORDER BY (hour, source_zone, destination_zone, source_type, action, observer_zone);
 
+-- observer_zone multiplies the rows (up to 6x when every zone observes every pair). Two aggregate
+-- projections keep the common panels small; ClickHouse reads one when it answers the query (summed
+-- again at read time, so exact): the zone matrix, scoped or not (zones and observer zone), and the
+-- panels by action or source type (without the observer zone, as events_hourly was). A
+-- SummingMergeTree must say how merges treat projections: rebuild them.
+ALTER TABLE {{.Database}}.events_hourly MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild';
+
+ALTER TABLE {{.Database}}.events_hourly
+    ADD PROJECTION IF NOT EXISTS zone_pairs (SELECT hour, source_zone, destination_zone, observer_zone,
+        sum(events), sum(denied), sum(bytes_out), sum(bytes_in) GROUP BY hour, source_zone, destination_zone, observer_zone);
+
+ALTER TABLE {{.Database}}.events_hourly
+    ADD PROJECTION IF NOT EXISTS by_type (SELECT hour, source_zone, destination_zone, action, source_type,
+        sum(events), sum(denied), sum(bytes_out), sum(bytes_in) GROUP BY hour, source_zone, destination_zone, action, source_type);
+
 DROP VIEW IF EXISTS {{.Database}}.events_hourly_mv;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{.Database}}.events_hourly_mv TO {{.Database}}.events_hourly AS
@@ -22,7 +37,8 @@ SELECT toStartOfHour(timestamp) AS hour, source_zone, destination_zone, observer
 FROM {{.Database}}.events
 GROUP BY hour, source_zone, destination_zone, observer_zone, action, source_type;
 
--- The rows made before this migration have an empty observer_zone: recount every hour.
+-- The rows made before this migration have an empty observer_zone (and no projections): recount
+-- every hour.
 ALTER TABLE {{.Database}}.events_hourly DELETE WHERE true SETTINGS mutations_sync = 2;
 
 INSERT INTO {{.Database}}.events_hourly (hour, source_zone, destination_zone, observer_zone, action, source_type, events, denied, bytes_out, bytes_in)

@@ -249,6 +249,13 @@ CREATE TABLE IF NOT EXISTS zonewatch.api_tokens AS zonewatch.api_tokens_local EN
 ALTER TABLE zonewatch.events_hourly_local
     ADD COLUMN IF NOT EXISTS observer_zone LowCardinality(String) AFTER destination_zone,
     MODIFY ORDER BY (hour, source_zone, destination_zone, source_type, action, observer_zone);
+ALTER TABLE zonewatch.events_hourly_local MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild';
+ALTER TABLE zonewatch.events_hourly_local
+    ADD PROJECTION IF NOT EXISTS zone_pairs (SELECT hour, source_zone, destination_zone, observer_zone,
+        sum(events), sum(denied), sum(bytes_out), sum(bytes_in) GROUP BY hour, source_zone, destination_zone, observer_zone);
+ALTER TABLE zonewatch.events_hourly_local
+    ADD PROJECTION IF NOT EXISTS by_type (SELECT hour, source_zone, destination_zone, action, source_type,
+        sum(events), sum(denied), sum(bytes_out), sum(bytes_in) GROUP BY hour, source_zone, destination_zone, action, source_type);
 DROP VIEW IF EXISTS zonewatch.events_hourly_mv;
 CREATE MATERIALIZED VIEW IF NOT EXISTS zonewatch.events_hourly_mv TO zonewatch.events_hourly_local AS
 SELECT toStartOfHour(timestamp) AS hour, source_zone, destination_zone, observer_zone, action, source_type,
