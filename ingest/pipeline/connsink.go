@@ -61,7 +61,7 @@ func (b *lineBatch) normalise(n *Normaliser, listener string) {
 	b.subjects = b.subjects[:0]
 	for i := range b.ends {
 		e := &b.events[i]
-		*e, b.errs[i] = n.Syslog(listener, b.peers[i], b.line(i))
+		b.errs[i] = n.SyslogInto(e, listener, b.peers[i], b.line(i))
 		subject := ""
 		if b.errs[i] == nil && !b.tooLong[i] {
 			subject = eventSubject(e)

@@ -25,6 +25,29 @@ type Normaliser struct {
 	// The zone of the last observer tagged: a connection's lines all come from one peer.
 	lastObserver     netip.Addr
 	lastObserverZone string
+	places           placeCache
+}
+
+// placeCache remembers the zone and named host of recently tagged addresses: a network's traffic comes
+// from and goes to few addresses, and a zone map lookup is a map lookup per prefix length. Direct
+// mapped on the address's last bytes; the zone map never changes, so an entry never goes stale.
+type placeCache [256]struct {
+	ip         netip.Addr
+	zone, host string
+}
+
+func (c *placeCache) lookup(m *zone.Map, ip netip.Addr) (zoneName, host string) {
+	b := ip.As16()
+	slot := &c[b[15]^b[14]<<1]
+	if slot.ip == ip && ip.IsValid() {
+		return slot.zone, slot.host
+	}
+	zoneName = m.Zone(ip)
+	if h, ok := m.Host(ip); ok {
+		host = h.Name
+	}
+	slot.ip, slot.zone, slot.host = ip, zoneName, host
+	return zoneName, host
 }
 
 // NormaliserOptions configure a Normaliser.
@@ -56,8 +79,16 @@ var ErrNoEnvelope = errors.New("not a syslog message")
 // be read returns ErrNoEnvelope (wrapped with the reason) and an event that still carries the raw line. A
 // message whose body no parser understands is an event with parse status "envelope" and the reason.
 func (n *Normaliser) Syslog(listener string, peer netip.Addr, raw []byte) (event.Event, error) {
+	var e event.Event
+	err := n.SyslogInto(&e, listener, peer, raw)
+	return e, err
+}
+
+// SyslogInto is Syslog into an event the caller has (which it resets first), without copying the
+// event on return.
+func (n *Normaliser) SyslogInto(e *event.Event, listener string, peer netip.Addr, raw []byte) error {
 	now := n.now()
-	e := event.Event{ID: n.ids.New(now), Timestamp: now.UTC()}
+	*e = event.Event{ID: n.ids.New(now), Timestamp: now.UTC()}
 	e.Meta.Ingested = e.Timestamp
 	e.Meta.Original = string(raw)
 	e.Log.Listener = listener
@@ -67,8 +98,8 @@ func (n *Normaliser) Syslog(listener string, peer netip.Addr, raw []byte) (event
 		e.Log.ParseStatus = event.ParseFailed
 		e.Log.ParseError = err.Error()
 		e.Meta.Module = "syslog"
-		n.Tag(&e)
-		return e, errors.Join(ErrNoEnvelope, err)
+		n.Tag(e)
+		return errors.Join(ErrNoEnvelope, err)
 	}
 	if !env.Timestamp.IsZero() {
 		e.Timestamp = env.Timestamp
@@ -81,22 +112,22 @@ func (n *Normaliser) Syslog(listener string, peer netip.Addr, raw []byte) (event
 	if env.Charset != "" {
 		e.Labels = map[string]string{"charset": env.Charset}
 	}
-	format, perr := n.parsers.Parse(parse.Input{AppName: env.AppName, Hostname: env.Hostname, Body: env.Body, Received: now, Loc: n.loc}, &e)
+	format, perr := n.parsers.Parse(parse.Input{AppName: env.AppName, Hostname: env.Hostname, Body: env.Body, Received: now, Loc: n.loc}, e)
 	e.Meta.Module = format
 	e.Log.ParseStatus = event.ParseOK
 	if perr != nil {
 		e.Log.ParseStatus = event.ParseEnvelope
 		e.Log.ParseError = perr.Error()
 	}
-	n.Tag(&e)
-	return e, nil
+	n.Tag(e)
+	return nil
 }
 
 // Tag fills the zones and named hosts of source, destination and observer, and whether the flow crosses
 // zones. It runs once, here, so that rules and dashboards never recompute it.
 func (n *Normaliser) Tag(e *event.Event) {
-	tagEndpoint(n.zones, &e.Source)
-	tagEndpoint(n.zones, &e.Destination)
+	n.tagEndpoint(&e.Source)
+	n.tagEndpoint(&e.Destination)
 	if ip := e.Observer.IP; ip.IsValid() {
 		if ip != n.lastObserver {
 			n.lastObserver, n.lastObserverZone = ip, n.zones.Zone(ip)
@@ -106,14 +137,15 @@ func (n *Normaliser) Tag(e *event.Event) {
 	e.Meta.CrossZone = zone.Crosses(e.Source.Zone, e.Destination.Zone)
 }
 
-func tagEndpoint(m *zone.Map, ep *event.Endpoint) {
+func (n *Normaliser) tagEndpoint(ep *event.Endpoint) {
 	if !ep.IP.IsValid() {
 		return
 	}
 	ep.IP = ep.IP.Unmap()
-	ep.Zone = m.Zone(ep.IP)
-	if h, ok := m.Host(ep.IP); ok {
-		ep.Host = h.Name
+	z, host := n.places.lookup(n.zones, ep.IP)
+	ep.Zone = z
+	if host != "" {
+		ep.Host = host
 	}
 }
 
