@@ -405,37 +405,99 @@ func (p *Publisher) release() {
 // collect reads acknowledgements in publish order, and publishes the held messages.
 //
 // A publish JetStream refused (a full stream, an outage) is retried here until it is stored, and from
-// the moment one fails every new message is held: the collector publishes them one by one, in order,
-// after the failed one, until it has caught up. Were they published asynchronously meanwhile, a
-// message retried after a backoff would be stored after messages sent later, and a subject's events
-// would be out of order. Messages already in flight when the first one failed are the exception: any
-// of them that JetStream stored is not withdrawn.
+// the moment one fails every new message is held: the collector publishes them after the failed one,
+// in order, until it has caught up. Were they published by their callers meanwhile, a message retried
+// after a backoff would be stored after messages sent later, and a subject's events would be out of
+// order. The held messages queued together are published together (asynchronously, their
+// acknowledgements read in order), so that a busy ingest catches up at full speed once JetStream takes
+// messages again. Messages already in flight when one failed are the exception: any of them that
+// JetStream stored is not withdrawn.
 func (p *Publisher) collect() {
+	var next *pending // an asynchronous message taken from the queue while gathering held ones
 	for {
-		select {
-		case pm := <-p.pending:
-			if pm.fut == nil {
-				p.retry(pm.msg, pm.stream, pm.events, pm.first)
-				p.release()
-				continue
-			}
+		var pm pending
+		if next != nil {
+			pm, next = *next, nil
+		} else {
 			select {
-			case <-pm.fut.Ok():
-				p.metrics.Published.WithLabelValues(pm.stream).Add(float64(pm.events))
-				p.metrics.PublishLatency.Observe(time.Since(pm.start).Seconds())
-				p.wg.Done()
-			case err := <-pm.fut.Err():
-				p.mu.Lock()
-				p.holding = true
-				p.held++ // this one, so that holding lasts until it is stored
-				p.mu.Unlock()
-				p.retry(pm.msg, pm.stream, pm.events, err)
-				p.release()
+			case pm = <-p.pending:
+			case <-p.ctx.Done():
+				return
 			}
-		case <-p.ctx.Done():
-			return
+		}
+		if pm.fut == nil {
+			next = p.publishHeld(pm)
+			continue
+		}
+		p.await(pm, false)
+	}
+}
+
+// await reads one asynchronous publish's acknowledgement, and retries the message until it is stored
+// if JetStream refused it. held tells that it was a held message, to be released once stored.
+func (p *Publisher) await(pm pending, held bool) {
+	select {
+	case <-pm.fut.Ok():
+		p.metrics.Published.WithLabelValues(pm.stream).Add(float64(pm.events))
+		p.metrics.PublishLatency.Observe(time.Since(pm.start).Seconds())
+		p.wg.Done()
+	case err := <-pm.fut.Err():
+		if !held {
+			p.mu.Lock()
+			p.holding = true
+			p.held++ // this one, so that holding lasts until it is stored
+			p.mu.Unlock()
+			held = true
+		}
+		p.retry(pm.msg, pm.stream, pm.events, err)
+	}
+	if held {
+		p.release()
+	}
+}
+
+// publishHeld publishes a held message and the held ones queued right after it, in order: together and
+// asynchronously while JetStream takes them, one by one with retries from the first it refuses. It
+// returns the asynchronous message that ended the run, if it took one from the queue.
+func (p *Publisher) publishHeld(first pending) *pending {
+	run := []pending{first}
+	var after *pending
+gather:
+	for len(run) < p.o.MaxInFlight {
+		select {
+		case q := <-p.pending:
+			if q.fut != nil {
+				after = &q
+				break gather
+			}
+			run = append(run, q)
+		default:
+			break gather
 		}
 	}
+	oneByOne := false // once one cannot go asynchronously, those after it must wait for it
+	for i := range run {
+		m := &run[i]
+		if oneByOne || m.first != nil {
+			oneByOne = true
+			continue
+		}
+		fut, err := p.js.PublishMsgAsync(m.msg)
+		if err != nil {
+			m.first, oneByOne = err, true
+			continue
+		}
+		m.fut, m.start = fut, time.Now()
+	}
+	for _, m := range run {
+		if m.fut != nil {
+			p.await(m, true)
+			continue
+		}
+		p.retry(m.msg, m.stream, m.events, m.first)
+		p.release()
+	}
+	return after
 }
 
 // retry publishes one message (of events events) synchronously until JetStream acknowledges it; first
