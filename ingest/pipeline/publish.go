@@ -79,7 +79,7 @@ type Publisher struct {
 	metrics *Metrics
 	log     *slog.Logger
 	pending chan pending
-	wg      sync.WaitGroup
+	wg      inflight // messages published and not yet acknowledged
 	ctx     context.Context
 	cancel  context.CancelFunc
 
@@ -93,7 +93,7 @@ type Publisher struct {
 	seq      uint64                 // buffers started so far
 	lastSize map[string]int         // bytes of each subject's last batch
 	encoders []chan queuedEvent     // by encoderOf(subject)
-	queued   sync.WaitGroup         // events given to Event and not yet in a batch
+	queued   inflight               // events given to Event (or encoded) and not yet in a batch
 	closed   bool
 	flusher  chan struct{} // closed when the flusher has stopped
 	holding  bool          // a publish failed: new messages go to the collector, in order (see collect)
@@ -160,16 +160,16 @@ func (p *Publisher) Event(ctx context.Context, e *event.Event) error {
 		p.mu.Unlock()
 		return fmt.Errorf("publisher stopped: event %s not published", e.ID)
 	}
-	p.queued.Add(1)
+	p.queued.add()
 	p.mu.Unlock()
 	select {
 	case p.encoders[encoderOf(subject, len(p.encoders))] <- queuedEvent{subject: subject, e: *e}:
 		return nil
 	case <-ctx.Done():
-		p.queued.Done()
+		p.queued.done()
 		return ctx.Err()
 	case <-p.ctx.Done():
-		p.queued.Done()
+		p.queued.done()
 		return fmt.Errorf("publisher stopped: event %s not published", e.ID)
 	}
 }
@@ -193,9 +193,9 @@ func (p *Publisher) encoded(subject, id string, data []byte) error {
 		p.mu.Unlock()
 		return fmt.Errorf("publisher stopped: event %s not published", id)
 	}
-	p.queued.Add(1) // Close and Wait flush only after it is in its batch
+	p.queued.add() // Close and Wait flush only after it is in its batch
 	p.mu.Unlock()
-	defer p.queued.Done()
+	defer p.queued.done()
 	return p.add(subject, id, data)
 }
 
@@ -230,7 +230,7 @@ func (p *Publisher) encode(queue <-chan queuedEvent) {
 			} else if err := p.add(q.subject, q.e.ID, b); err != nil && p.ctx.Err() == nil {
 				p.log.Error("publish of a batch of events failed", "subject", q.subject, "err", err)
 			}
-			p.queued.Done()
+			p.queued.done()
 		case <-p.ctx.Done():
 			return
 		}
@@ -352,7 +352,7 @@ func (p *Publisher) Dead(ctx context.Context, d *DeadLetter) error {
 func (p *Publisher) publish(ctx context.Context, subject, id string, data []byte, stream string, events int) error {
 	msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}
 	msg.Header.Set(jetstream.MsgIDHeader, id)
-	p.wg.Add(1)
+	p.wg.add()
 	pm := pending{msg: msg, stream: stream, events: events}
 	p.mu.Lock()
 	held := p.holding
@@ -390,7 +390,7 @@ func (p *Publisher) unqueue(pm pending) {
 	if pm.fut == nil {
 		p.release()
 	}
-	p.wg.Done()
+	p.wg.done()
 }
 
 // release counts a held message done; once none is left, publishing is asynchronous again.
@@ -440,7 +440,7 @@ func (p *Publisher) await(pm pending, held bool) {
 	case <-pm.fut.Ok():
 		p.metrics.Published.WithLabelValues(pm.stream).Add(float64(pm.events))
 		p.metrics.PublishLatency.Observe(time.Since(pm.start).Seconds())
-		p.wg.Done()
+		p.wg.done()
 	case err := <-pm.fut.Err():
 		if !held {
 			p.mu.Lock()
@@ -504,7 +504,7 @@ gather:
 // is the error of an earlier attempt (then it waits a backoff before trying), or nil. Retrying with the
 // same message id is safe: JetStream drops duplicates within the stream's duplicate window.
 func (p *Publisher) retry(msg *nats.Msg, stream string, events int, first error) {
-	defer p.wg.Done()
+	defer p.wg.done()
 	err := first
 	backoff := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {
@@ -545,7 +545,7 @@ func (p *Publisher) retry(msg *nats.Msg, stream string, events int, first error)
 // acknowledged (or ctx ends). File inputs use it to save their offset only after what comes before it is
 // stored.
 func (p *Publisher) Wait(ctx context.Context) error {
-	if err := waitGroup(ctx, &p.queued); err != nil {
+	if err := p.queued.wait(ctx); err != nil {
 		return err
 	}
 	if err := p.flush(ctx); err != nil {
@@ -554,13 +554,47 @@ func (p *Publisher) Wait(ctx context.Context) error {
 	return p.waitAcks(ctx)
 }
 
-func (p *Publisher) waitAcks(ctx context.Context) error { return waitGroup(ctx, &p.wg) }
+func (p *Publisher) waitAcks(ctx context.Context) error { return p.wg.wait(ctx) }
 
-func waitGroup(ctx context.Context, wg *sync.WaitGroup) error {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+// inflight counts work in progress and tells when none is left. Unlike sync.WaitGroup it may be waited
+// on while work is being added (connections keep publishing while a file input waits for its lines to
+// be stored), which a WaitGroup forbids: it panics when an Add comes between the count reaching zero
+// and its waiter waking.
+type inflight struct {
+	mu   sync.Mutex
+	n    int
+	zero chan struct{} // closed when n reaches 0; made by a waiter
+}
+
+func (c *inflight) add() {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+}
+
+func (c *inflight) done() {
+	c.mu.Lock()
+	if c.n--; c.n == 0 && c.zero != nil {
+		close(c.zero)
+		c.zero = nil
+	}
+	c.mu.Unlock()
+}
+
+// wait returns once the count has been zero since wait was called, or ctx ends.
+func (c *inflight) wait(ctx context.Context) error {
+	c.mu.Lock()
+	if c.n == 0 {
+		c.mu.Unlock()
+		return nil
+	}
+	if c.zero == nil {
+		c.zero = make(chan struct{})
+	}
+	zero := c.zero
+	c.mu.Unlock()
 	select {
-	case <-done:
+	case <-zero:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -575,7 +609,7 @@ func (p *Publisher) Close(ctx context.Context) error {
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
-	if err := waitGroup(ctx, &p.queued); err != nil {
+	if err := p.queued.wait(ctx); err != nil {
 		return fmt.Errorf("encode queued events: %w", err)
 	}
 	err := p.flush(ctx)
