@@ -88,7 +88,7 @@ func bareInsert(b *testing.B, conn driver.Conn, events []event.Event, batch int)
 	ctx := context.Background()
 	start := time.Now()
 	for chunk := range slices.Chunk(events, batch) {
-		bt, err := conn.PrepareBatch(ctx, "INSERT INTO events ("+columns+")")
+		bt, err := conn.PrepareBatch(ctx, "INSERT INTO events ("+writer.EventColumns+")")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -104,12 +104,6 @@ func bareInsert(b *testing.B, conn driver.Conn, events []event.Event, batch int)
 	return float64(len(events)) / time.Since(start).Seconds()
 }
 
-const columns = `id, timestamp, ingested, observer_host, observer_ip, observer_zone, listener, source_type, parse_status, parse_error,
-category, action, outcome, severity, facility,
-source_ip, source_port, source_zone, source_host, destination_ip, destination_port, destination_zone, destination_host,
-cross_zone, transport, app_protocol, user_name, url_domain, url_original, http_method, http_status, url_category, user_agent,
-bytes_out, bytes_in, process_name, message, raw, labels`
-
 // row is the straightforward mapping of an event to the events table's columns.
 func row(e *event.Event) []any {
 	labels := e.Labels
@@ -117,6 +111,7 @@ func row(e *event.Event) []any {
 		labels = map[string]string{}
 	}
 	ip := func(a netip.Addr) net.IP { b := a.As16(); return net.IP(b[:]) }
+	head, whole := writer.SplitRaw(e.Meta.Original, e.Message)
 	return []any{
 		e.ID, e.Timestamp, e.Meta.Ingested, e.Observer.Hostname, ip(e.Observer.IP), e.Observer.Zone, e.Log.Listener,
 		e.Meta.Module, e.Log.ParseStatus, e.Log.ParseError,
@@ -125,7 +120,7 @@ func row(e *event.Event) []any {
 		ip(e.Destination.IP), e.Destination.Port, e.Destination.Zone, e.Destination.Host,
 		e.Meta.CrossZone, e.Network.Transport, e.Network.Protocol, e.User.Name, e.URL.Domain, e.URL.Original,
 		e.HTTP.Method, e.HTTP.Status, e.URL.Category, e.HTTP.UserAgent,
-		e.Source.Bytes, e.Destination.Bytes, e.Process.Name, e.Message, e.Meta.Original, labels,
+		e.Source.Bytes, e.Destination.Bytes, e.Process.Name, e.Message, head, whole, labels,
 	}
 }
 
