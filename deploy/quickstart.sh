@@ -61,8 +61,8 @@ say "Events stored, by source and destination zone"
 q "SELECT source_zone AS src, destination_zone AS dst, count() AS events, countIf(outcome = 'failure') AS denied
    FROM zonewatch.events GROUP BY src, dst ORDER BY events DESC LIMIT 20 FORMAT PrettyCompactMonoBlock"
 say "Denied attempts out of the mynumber zone (the policy allows none)"
-q "SELECT toTimeZone(timestamp, 'Asia/Tokyo') AS time_jst, observer_host, IPv6NumToString(source_ip) AS source,
-          IPv6NumToString(destination_ip) AS destination, destination_port AS port, destination_zone AS zone, action
+q "SELECT toTimeZone(timestamp, 'Asia/Tokyo') AS time_jst, observer_host, replaceRegexpOne(IPv6NumToString(source_ip), '^::ffff:', '') AS source,
+          replaceRegexpOne(IPv6NumToString(destination_ip), '^::ffff:', '') AS destination, destination_port AS port, destination_zone AS zone, action
    FROM zonewatch.events WHERE source_zone = 'mynumber' AND cross_zone AND outcome = 'failure'
    ORDER BY timestamp LIMIT 10 FORMAT PrettyCompactMonoBlock"
 
