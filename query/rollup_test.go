@@ -11,6 +11,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/zonewatch/zonewatch/internal/clickhouse"
+	"github.com/zonewatch/zonewatch/internal/clickhouse/chtest"
 	"github.com/zonewatch/zonewatch/query"
 	"github.com/zonewatch/zonewatch/query/internal/testdb"
 )
@@ -139,24 +140,7 @@ func TestRollupsMigratedAndScoped(t *testing.T) {
 	compareProjections(t, "after the migration", conn, db)
 
 	// A migration that stopped half-way runs again from its first statement: nothing counts twice.
-	all, err := clickhouse.LoadMigrations(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range all {
-		if m.Name != "0009_rollup_scopes" {
-			continue
-		}
-		stmts, err := m.Statements(db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range stmts {
-			if err := conn.Exec(ctx, s); err != nil {
-				t.Fatalf("0009 again: %v\n%s", err, s)
-			}
-		}
-	}
+	chtest.RunMigrationAgain(t, conn, db, "0009_rollup_scopes")
 	compareRollups(t, "after the migration ran twice", raw, served)
 	compareProjections(t, "after the migration ran twice", conn, db)
 

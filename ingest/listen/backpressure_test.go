@@ -9,6 +9,7 @@ import (
 
 	"github.com/zonewatch/zonewatch/ingest/listen"
 	"github.com/zonewatch/zonewatch/ingest/pipeline"
+	"github.com/zonewatch/zonewatch/ingest/pipeline/pipelinetest"
 	"github.com/zonewatch/zonewatch/internal/natsbus"
 	"github.com/zonewatch/zonewatch/internal/natsbus/natstest"
 )
@@ -25,7 +26,7 @@ func TestFullJetStreamSlowsTheSender(t *testing.T) {
 	// The publisher's retry warnings are expected here; the counters say what the test needs.
 	pub := pipeline.NewPublisher(pipeline.PublisherOptions{JS: bus.JS, Metrics: metrics, MaxInFlight: 16, Logger: slog.New(slog.DiscardHandler)})
 	defer pub.Close(context.Background())
-	ing := pipeline.NewIngestorWith(pipeline.IngestorOptions{Normaliser: testNormaliser(t), Publisher: pub, Metrics: metrics, Workers: 2})
+	ing := pipeline.NewIngestorWith(pipeline.IngestorOptions{Normaliser: pipelinetest.NormaliserOptions(t), Publisher: pub, Metrics: metrics, Workers: 2})
 	l, err := listen.Listen(listen.Options{Name: "order", Protocol: "tcp", Address: "127.0.0.1:0", MaxMessageBytes: 512,
 		MaxConnections: 2, Metrics: metrics, NewSink: func() listen.Sink { return ing.BatchSink("order") }})
 	if err != nil {

@@ -13,9 +13,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/zonewatch/zonewatch/ingest/listen"
-	"github.com/zonewatch/zonewatch/ingest/parse"
 	"github.com/zonewatch/zonewatch/ingest/pipeline"
-	"github.com/zonewatch/zonewatch/internal/config"
+	"github.com/zonewatch/zonewatch/ingest/pipeline/pipelinetest"
 	"github.com/zonewatch/zonewatch/internal/event"
 	"github.com/zonewatch/zonewatch/internal/natsbus"
 	"github.com/zonewatch/zonewatch/internal/natsbus/natstest"
@@ -47,7 +46,7 @@ func TestConnectionOrderAcrossWorkers(t *testing.T) {
 			metrics := pipeline.NewMetrics(nil)
 			pub := pipeline.NewPublisher(pipeline.PublisherOptions{JS: bus.JS, Metrics: metrics})
 			defer pub.Close(context.Background())
-			ing := pipeline.NewIngestorWith(pipeline.IngestorOptions{Normaliser: testNormaliser(t), Publisher: pub,
+			ing := pipeline.NewIngestorWith(pipeline.IngestorOptions{Normaliser: pipelinetest.NormaliserOptions(t), Publisher: pub,
 				Metrics: metrics, Workers: tt.workers, BatchLines: tt.batchLines})
 			l, err := listen.Listen(listen.Options{Name: "order", Protocol: "tcp", Address: "127.0.0.1:0", MaxMessageBytes: 512,
 				MaxConnections: 2, Metrics: metrics, NewSink: func() listen.Sink {
@@ -163,19 +162,6 @@ func orderWire(n int, framing string) ([]byte, orderWant) {
 	return wire.Bytes(), want
 }
 
-func testNormaliser(t *testing.T) pipeline.NormaliserOptions {
-	t.Helper()
-	zones, err := config.Default().ZoneMap()
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsers, err := parse.New(parse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pipeline.NormaliserOptions{Zones: zones, Parsers: parsers}
-}
-
 // storedUsers reads the events stream back: per subject, the user names of its events in stream order.
 func storedUsers(t *testing.T, js jetstream.JetStream) map[string][]string {
 	t.Helper()
@@ -263,7 +249,7 @@ func TestUDPOrderAcrossWorkers(t *testing.T) {
 	metrics := pipeline.NewMetrics(nil)
 	pub := pipeline.NewPublisher(pipeline.PublisherOptions{JS: bus.JS, Metrics: metrics})
 	defer pub.Close(context.Background())
-	ing := pipeline.NewIngestorWith(pipeline.IngestorOptions{Normaliser: testNormaliser(t), Publisher: pub, Metrics: metrics, Workers: 3, BatchLines: 16})
+	ing := pipeline.NewIngestorWith(pipeline.IngestorOptions{Normaliser: pipelinetest.NormaliserOptions(t), Publisher: pub, Metrics: metrics, Workers: 3, BatchLines: 16})
 	l, err := listen.Listen(listen.Options{Name: "order", Protocol: "udp", Address: "127.0.0.1:0", MaxMessageBytes: 512,
 		ReceiveBufferBytes: 4 << 20, Metrics: metrics, NewSink: func() listen.Sink { return ing.BatchSink("order") }})
 	if err != nil {

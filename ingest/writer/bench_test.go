@@ -210,4 +210,3 @@ func simulatedEvents(tb testing.TB, n int) []event.Event {
 	tb.Logf("simulated %d events (%d lines dead-lettered)", len(events), dead)
 	return events
 }
-

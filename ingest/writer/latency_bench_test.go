@@ -7,13 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zonewatch/zonewatch/ingest/parse"
 	"github.com/zonewatch/zonewatch/ingest/pipeline"
 	"github.com/zonewatch/zonewatch/ingest/pipeline/pipelinetest"
 	"github.com/zonewatch/zonewatch/ingest/writer"
-	"github.com/zonewatch/zonewatch/internal/config"
 	"github.com/zonewatch/zonewatch/internal/natsbus"
-	"github.com/zonewatch/zonewatch/internal/simulate"
 )
 
 // BenchmarkEndToEndLatency: from a syslog line handed to ingest (framed, as a listener hands it on)
@@ -41,17 +38,9 @@ func arrivalLatency(b *testing.B, flush time.Duration) (p50, p99 time.Duration) 
 	conn, db := migrated(b)
 	bus := startBus(b, natsbus.StreamOptions{})
 	runWriter(b, writer.Options{JS: bus.js, CH: conn, Database: db, FlushInterval: flush, MonitorInterval: -1})
-	zones, err := config.Default().ZoneMap()
-	if err != nil {
-		b.Fatal(err)
-	}
-	parsers, err := parse.New(parse.Options{IFilterCategories: simulate.Categories()})
-	if err != nil {
-		b.Fatal(err)
-	}
 	metrics := pipeline.NewMetrics(nil)
 	pub := pipeline.NewPublisher(pipeline.PublisherOptions{JS: bus.js, Metrics: metrics, Logger: quiet()})
-	sink := pipeline.NewIngestor(pipeline.NormaliserOptions{Zones: zones, Parsers: parsers}, pub, metrics).Sink("bench")
+	sink := pipeline.NewIngestor(pipelinetest.NormaliserOptions(b), pub, metrics).Sink("bench")
 	ctx := context.Background()
 
 	visible := map[string]time.Duration{} // event id → arrival to first seen by a query

@@ -67,23 +67,6 @@ func TestMigrationSplitsStoredRawLines(t *testing.T) {
 		t.Fatalf("raw is %q (%v), want an ALIAS", kind, err)
 	}
 	// A rerun of the file's statements, as after a failure half-way, leaves the lines as they are.
-	migs, err := clickhouse.LoadMigrations(all)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range migs {
-		if m.Version != 10 {
-			continue
-		}
-		stmts, err := m.Statements(db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range stmts {
-			if err := conn.Exec(ctx, s); err != nil {
-				t.Fatalf("rerun %s: %v", s, err)
-			}
-		}
-	}
+	chtest.RunMigrationAgain(t, conn, db, "0010_events_raw_head")
 	check("after a rerun")
 }

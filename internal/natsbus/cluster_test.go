@@ -17,8 +17,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/zonewatch/zonewatch/ingest/parse"
 	"github.com/zonewatch/zonewatch/ingest/pipeline"
+	"github.com/zonewatch/zonewatch/ingest/pipeline/pipelinetest"
 	"github.com/zonewatch/zonewatch/ingest/writer"
 	"github.com/zonewatch/zonewatch/internal/clickhouse"
 	"github.com/zonewatch/zonewatch/internal/clickhouse/chtest"
@@ -296,15 +296,7 @@ func sum(t testing.TB, g prometheus.Gatherer, name string) float64 {
 
 func ingestor(t *testing.T, pub *pipeline.Publisher, m *pipeline.Metrics) *pipeline.Ingestor {
 	t.Helper()
-	zones, err := config.Default().ZoneMap()
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsers, err := parse.New(parse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pipeline.NewIngestor(pipeline.NormaliserOptions{Zones: zones, Parsers: parsers}, pub, m)
+	return pipeline.NewIngestor(pipelinetest.NormaliserOptions(t), pub, m)
 }
 
 // quiet discards logs unless ZW_TEST_LOG is set (then debug to stderr).

@@ -5,6 +5,7 @@ package pipelinetest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -45,24 +46,41 @@ type Normaliser struct {
 	now  time.Time
 }
 
+// NormaliserOptions is what the simulator's lines are normalised with, as a deployment of the example
+// configuration does: config.Default()'s zone map, and the built-in layouts with the simulator's i-FILTER
+// category names (simulate.Categories). For tests and benchmarks that run ingest's own Ingestor.
+func NormaliserOptions(tb testing.TB) pipeline.NormaliserOptions {
+	tb.Helper()
+	o, err := defaults()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return o
+}
+
+func defaults() (pipeline.NormaliserOptions, error) {
+	zones, err := config.Default().ZoneMap()
+	if err != nil {
+		return pipeline.NormaliserOptions{}, err
+	}
+	parsers, err := parse.New(parse.Options{IFilterCategories: simulate.Categories()})
+	if err != nil {
+		return pipeline.NormaliserOptions{}, err
+	}
+	return pipeline.NormaliserOptions{Zones: zones, Parsers: parsers}, nil
+}
+
 // New makes a Normaliser.
 func New(o Options) (*Normaliser, error) {
 	if o.Org == nil {
 		o.Org = simulate.DefaultOrg()
 	}
-	if o.Zones == nil {
-		zones, err := config.Default().ZoneMap()
+	if o.Zones == nil || o.Parsers == nil {
+		d, err := defaults()
 		if err != nil {
 			return nil, err
 		}
-		o.Zones = zones
-	}
-	if o.Parsers == nil {
-		p, err := parse.New(parse.Options{IFilterCategories: simulate.Categories()})
-		if err != nil {
-			return nil, err
-		}
-		o.Parsers = p
+		o.Zones, o.Parsers = cmp.Or(o.Zones, d.Zones), cmp.Or(o.Parsers, d.Parsers)
 	}
 	if o.Listener == "" {
 		o.Listener = "syslog-tcp"

@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -166,4 +167,28 @@ func DatabaseName(testName string) string {
 	var suffix [4]byte
 	_, _ = rand.Read(suffix[:])
 	return "t_" + base + "_" + hex.EncodeToString(suffix[:])
+}
+
+// RunMigrationAgain runs the statements of the embedded migration name (e.g. "0010_events_raw_head")
+// in db once more, as Migrate does when a migration stopped half-way: for tests that a migration can
+// run twice without harm.
+func RunMigrationAgain(t testing.TB, conn driver.Conn, db, name string) {
+	t.Helper()
+	migs, err := clickhouse.LoadMigrations(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(migs, func(m clickhouse.Migration) bool { return m.Name == name })
+	if i < 0 {
+		t.Fatalf("no migration %s", name)
+	}
+	stmts, err := migs[i].Statements(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stmts {
+		if err := conn.Exec(t.Context(), s); err != nil {
+			t.Fatalf("%s again: %v\n%s", name, err, s)
+		}
+	}
 }
