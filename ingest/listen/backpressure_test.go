@@ -32,9 +32,7 @@ func TestFullJetStreamSlowsTheSender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := context.WithCancel(t.Context())
-	served := make(chan error, 1)
-	go func() { served <- l.Serve(ctx) }()
+	stop := serveUntilStopped(t, l, pub)
 	c, err := net.Dial("tcp", l.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -85,13 +83,7 @@ func TestFullJetStreamSlowsTheSender(t *testing.T) {
 	}
 	_ = c.Close()
 	waitCounter(t, func() float64 { return counter(metrics.Received.WithLabelValues("order")) }, lines)
-	stop()
-	if err := <-served; err != nil {
-		t.Fatal(err)
-	}
-	if err := pub.Wait(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	stop() // every message read is with the publisher, and stored
 	got := storedUsers(t, bus.JS)
 	for subject, users := range want.events {
 		if len(got[subject]) != len(users) {

@@ -58,9 +58,7 @@ func TestConnectionOrderAcrossWorkers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, stop := context.WithCancel(t.Context())
-			served := make(chan error, 1)
-			go func() { served <- l.Serve(ctx) }()
+			stop := serveUntilStopped(t, l, pub)
 			c, err := net.Dial("tcp", l.Addr().String())
 			if err != nil {
 				t.Fatal(err)
@@ -77,14 +75,7 @@ func TestConnectionOrderAcrossWorkers(t *testing.T) {
 			}
 			_ = c.Close()
 			waitCounter(t, func() float64 { return counter(metrics.Received.WithLabelValues("order")) }, lines)
-			stop()
-			if err := <-served; err != nil {
-				t.Fatal(err)
-			}
-			// Serve returned: every message read is with the publisher; Wait stores what it holds.
-			if err := pub.Wait(t.Context()); err != nil {
-				t.Fatal(err)
-			}
+			stop() // every message read is with the publisher, and stored
 
 			got := storedUsers(t, bus.JS)
 			for subject, users := range want.events {
@@ -160,6 +151,25 @@ func orderWire(n int, framing string) ([]byte, orderWant) {
 		}
 	}
 	return wire.Bytes(), want
+}
+
+// serveUntilStopped runs l until stop is called; stop waits until Serve has returned (every message read
+// is with the publisher) and the publisher has stored what it holds.
+func serveUntilStopped(t *testing.T, l *listen.Listener, pub *pipeline.Publisher) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- l.Serve(ctx) }()
+	return func() {
+		t.Helper()
+		cancel()
+		if err := <-served; err != nil {
+			t.Fatal(err)
+		}
+		if err := pub.Wait(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // storedUsers reads the events stream back: per subject, the user names of its events in stream order.
@@ -255,9 +265,7 @@ func TestUDPOrderAcrossWorkers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := context.WithCancel(t.Context())
-	served := make(chan error, 1)
-	go func() { served <- l.Serve(ctx) }()
+	stop := serveUntilStopped(t, l, pub)
 	c, err := net.Dial("udp", l.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -282,13 +290,7 @@ func TestUDPOrderAcrossWorkers(t *testing.T) {
 	if dropped := counter(metrics.UDPDropped.WithLabelValues("order")); dropped > 0 {
 		t.Fatalf("the kernel dropped %v datagrams on loopback with a 4 MiB buffer; the test cannot check order", dropped)
 	}
-	stop()
-	if err := <-served; err != nil {
-		t.Fatal(err)
-	}
-	if err := pub.Wait(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	stop() // every message read is with the publisher, and stored
 	got := storedUsers(t, bus.JS)["zw.events.lgwan.sshd"]
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("stored %d events %v…, want %d in the order sent %v…", len(got), head(got), len(want), head(want))
