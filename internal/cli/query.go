@@ -117,7 +117,7 @@ func runQuery(ctx context.Context, stdout, stderr io.Writer, cfg *config.Config,
 	}
 	lists, macros := ruleVocabulary(ctx, cfg, log)
 	eng, err := query.New(query.Options{Conn: conn, Database: cfg.ClickHouse.Database, Evaluator: query.ExprEvaluator{},
-		Sources: []query.Source{query.EventsHourly}, Lists: lists, Macros: macros, Logger: log})
+		Sources: query.Rollups(), Lists: lists, Macros: macros, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -122,7 +122,7 @@ func reportOptions(ctx context.Context, cfg *config.Config, conn driver.Conn, lo
 			o.MailHosts = append(o.MailHosts, h.Name)
 		}
 	}
-	qo := query.Options{Conn: conn, Database: cfg.ClickHouse.Database, Sources: []query.Source{query.EventsHourly}, Logger: log,
+	qo := query.Options{Conn: conn, Database: cfg.ClickHouse.Database, Sources: query.Rollups(), Logger: log,
 		Limits: query.Limits{MaxScanRows: 5_000_000}}
 	if dir := cfg.Rules.Dir; dir != "" {
 		zones, err := cfg.ZoneMap()
