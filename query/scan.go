@@ -43,10 +43,7 @@ func scanEvent(rows driver.Rows) (*event.Event, error) {
 		return nil, err
 	}
 	e.Observer.IP, e.Source.IP, e.Destination.IP = addr(obsIP), addr(srcIP), addr(dstIP)
-	e.Meta.Original = rawHead // as the raw ALIAS: if(raw_whole, raw_head, concat(raw_head, message))
-	if !rawWhole {
-		e.Meta.Original += e.Message
-	}
+	e.Meta.Original = event.JoinRaw(rawHead, rawWhole, e.Message)
 	e.Timestamp, e.Meta.Ingested = e.Timestamp.UTC(), e.Meta.Ingested.UTC()
 	if len(labels) > 0 {
 		e.Labels = labels

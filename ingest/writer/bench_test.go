@@ -111,7 +111,7 @@ func row(e *event.Event) []any {
 		labels = map[string]string{}
 	}
 	ip := func(a netip.Addr) net.IP { b := a.As16(); return net.IP(b[:]) }
-	head, whole := writer.SplitRaw(e.Meta.Original, e.Message)
+	head, whole := event.SplitRaw(e.Meta.Original, e.Message)
 	return []any{
 		e.ID, e.Timestamp, e.Meta.Ingested, e.Observer.Hostname, ip(e.Observer.IP), e.Observer.Zone, e.Log.Listener,
 		e.Meta.Module, e.Log.ParseStatus, e.Log.ParseError,

@@ -59,21 +59,3 @@ func TestRawLineComesBackWhole(t *testing.T) {
 		t.Fatalf("read %d events back, stored %d", seen, len(want))
 	}
 }
-
-func TestSplitRaw(t *testing.T) {
-	for _, c := range []struct {
-		raw, message, head string
-		whole              bool
-	}{
-		{"<13>h body", "body", "<13>h ", false},
-		{"line", "line", "", false},
-		{"line", "", "line", false},
-		{"<13>h \x93\xfa", "日", "<13>h \x93\xfa", true},
-		{"a body b", "body", "a body b", true},
-	} {
-		head, whole := writer.SplitRaw(c.raw, c.message)
-		if head != c.head || whole != c.whole {
-			t.Errorf("SplitRaw(%q, %q) = %q, %v; want %q, %v", c.raw, c.message, head, whole, c.head, c.whole)
-		}
-	}
-}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -99,7 +98,7 @@ func (r *eventRows) add(e *event.Event) {
 	r.bytesIn = append(r.bytesIn, e.Destination.Bytes)
 	r.processName = append(r.processName, e.Process.Name)
 	r.message = append(r.message, e.Message)
-	head, whole := SplitRaw(e.Meta.Original, e.Message)
+	head, whole := event.SplitRaw(e.Meta.Original, e.Message)
 	r.rawHead = append(r.rawHead, head)
 	r.rawWhole = append(r.rawWhole, whole)
 	r.labels = append(r.labels, labels)
@@ -127,17 +126,6 @@ func (r *eventRows) appendTo(b driver.Batch) error {
 		}
 	}
 	return nil
-}
-
-// SplitRaw is how the events table stores the raw line (migration 0010): the part before the message,
-// which `raw` (an ALIAS) puts back in front of it, or the whole line with whole set when the line does
-// not end with its message (a transcoded body). Storing the body once saves about a third of an
-// event's bytes on disk.
-func SplitRaw(raw, message string) (head string, whole bool) {
-	if strings.HasSuffix(raw, message) {
-		return raw[:len(raw)-len(message)], false
-	}
-	return raw, true
 }
 
 // ip6 stores every address as IPv6 (IPv4 as IPv4-mapped), and an absent one as ::.
