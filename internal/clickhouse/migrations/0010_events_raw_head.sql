@@ -6,9 +6,9 @@
 -- byte for byte. A line that does not end with its message (a body transcoded from Shift_JIS or
 -- EUC-JP, say) is stored whole in raw_head with raw_whole set.
 --
--- Rerunnable after a failure at any statement but one: the UPDATE only touches rows not yet split
--- (and reads `raw` whether it is still the column or already the ALIAS). Only a failure between the
--- DROP and the ADD of `raw` needs a hand: run the last statement by hand, then migrate again.
+-- Rerunnable, and safe for two processes migrating at once: the UPDATE only touches rows not yet split
+-- and reads `raw` whether it is still the column or already the ALIAS, and the column becomes the ALIAS
+-- in one ALTER (dropped and added together), so no statement ever finds `raw` missing.
 ALTER TABLE {{.Database}}.events
     ADD COLUMN IF NOT EXISTS raw_head String CODEC(ZSTD(9)) AFTER message,
     ADD COLUMN IF NOT EXISTS raw_whole Bool AFTER raw_head;
@@ -19,7 +19,6 @@ ALTER TABLE {{.Database}}.events
     WHERE raw_head = '' AND raw != ''
     SETTINGS mutations_sync = 2;
 
-ALTER TABLE {{.Database}}.events DROP COLUMN IF EXISTS raw;
-
 ALTER TABLE {{.Database}}.events
-    ADD COLUMN IF NOT EXISTS raw String ALIAS if(raw_whole, raw_head, concat(raw_head, message)) AFTER raw_whole;
+    DROP COLUMN IF EXISTS raw,
+    ADD COLUMN raw String ALIAS if(raw_whole, raw_head, concat(raw_head, message)) AFTER raw_whole;

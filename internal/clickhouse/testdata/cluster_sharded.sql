@@ -306,7 +306,7 @@ ALTER TABLE zonewatch.events_local
         raw_whole = NOT endsWith(raw, message)
     WHERE raw_head = '' AND raw != ''
     SETTINGS mutations_sync = 2;
-ALTER TABLE zonewatch.events_local DROP COLUMN IF EXISTS raw;
 ALTER TABLE zonewatch.events_local
-    ADD COLUMN IF NOT EXISTS raw String ALIAS if(raw_whole, raw_head, concat(raw_head, message)) AFTER raw_whole;
+    DROP COLUMN IF EXISTS raw,
+    ADD COLUMN raw String ALIAS if(raw_whole, raw_head, concat(raw_head, message)) AFTER raw_whole;
 
