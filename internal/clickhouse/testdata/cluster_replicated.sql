@@ -310,3 +310,13 @@ ALTER TABLE zonewatch.events_local
     DROP COLUMN IF EXISTS raw,
     ADD COLUMN raw String ALIAS if(raw_whole, raw_head, concat(raw_head, message)) AFTER raw_whole;
 
+-- 0011_events_cold_codec
+ALTER TABLE zonewatch.events_local
+    MODIFY COLUMN id String CODEC(Default),
+    MODIFY COLUMN message String CODEC(Default),
+    MODIFY COLUMN raw_head String CODEC(Default),
+    MODIFY COLUMN url_original String CODEC(Default),
+    MODIFY COLUMN labels Map(LowCardinality(String), String) CODEC(Default);
+ALTER TABLE zonewatch.events_local
+    MODIFY TTL toDateTime(ingested) + INTERVAL 1 DAY RECOMPRESS CODEC(ZSTD(15));
+
