@@ -320,3 +320,7 @@ ALTER TABLE zonewatch.events_local
 ALTER TABLE zonewatch.events_local
     MODIFY TTL toDateTime(ingested) + INTERVAL 1 DAY RECOMPRESS CODEC(ZSTD(15));
 
+-- 0012_events_timestamp_minmax
+ALTER TABLE zonewatch.events_local ADD INDEX IF NOT EXISTS idx_timestamp timestamp TYPE minmax GRANULARITY 1;
+ALTER TABLE zonewatch.events_local MATERIALIZE INDEX idx_timestamp;
+
