@@ -98,7 +98,11 @@ func serveRoles(ctx context.Context, cfg *config.Config, log *slog.Logger, ready
 	loc, _ := time.LoadLocation(cfg.TimeZone)
 	metrics := pipeline.NewMetrics(reg)
 	pub := pipeline.NewPublisher(pipeline.PublisherOptions{JS: js, Metrics: metrics, Logger: log})
-	ing := pipeline.NewIngestor(pipeline.NormaliserOptions{Zones: zones, Parsers: parsers, Location: loc}, pub, metrics)
+	ing := pipeline.NewIngestorWith(pipeline.IngestorOptions{
+		Normaliser: pipeline.NormaliserOptions{Zones: zones, Parsers: parsers, Location: loc},
+		Publisher:  pub, Metrics: metrics,
+		Workers: cfg.Ingest.Workers, BatchLines: cfg.Ingest.BatchLines,
+	})
 
 	var listeners []*listen.Listener
 	for _, lc := range cfg.Listeners {

@@ -24,6 +24,8 @@ type Config struct {
 	Listeners   []Listener   `yaml:"listeners"`
 	// Files are proxy log files to follow (Squid access.log, i-FILTER, InterSafe).
 	Files []FileInput `yaml:"files"`
+	// Ingest tunes how listeners and file inputs normalise lines.
+	Ingest Ingest `yaml:"ingest"`
 	// StateDir holds what must survive a restart besides NATS and ClickHouse data: file offsets.
 	StateDir   string     `yaml:"state_dir"`
 	NATS       NATS       `yaml:"nats"`
@@ -165,6 +167,15 @@ type EmbeddedClickHouse struct {
 	Library  string `yaml:"library"` // libchdb.so; or ZONEWATCH_CHDB_LIB
 	TCPPort  int    `yaml:"tcp_port"`
 	HTTPPort int    `yaml:"http_port"`
+}
+
+// Ingest tunes normalisation. Zero values take the defaults.
+type Ingest struct {
+	// Workers is how many goroutines normalise lines, shared by all inputs; 0 means one per CPU.
+	Workers int `yaml:"workers"`
+	// BatchLines is how many lines of one connection a worker takes at a time; 0 means 128. Smaller
+	// batches hand a slow sender's lines on sooner, larger ones cost less per line.
+	BatchLines int `yaml:"batch_lines"`
 }
 
 // Writer tunes the JetStream → ClickHouse writer.

@@ -49,6 +49,7 @@ func TestBadFilesNameFileKeyAndProblem(t *testing.T) {
 		{"bad cidr", "zones:\n  lgwan:\n    cidrs: [10.20.0.0/16, 10.0.0/8]\n", `zones.lgwan.cidrs[1]: "10.0.0/8" is not a CIDR`},
 		{"unknown key", "zonez: {}\n", "zonez"},
 		{"bad protocol", "listeners:\n  - {name: a, protocol: sctp, address: 127.0.0.1:1}\n", `listeners[0].protocol: "sctp" is not one of`},
+		{"negative workers", "ingest:\n  workers: -1\n", "ingest.workers: -1"},
 		{"bad duration", "writer:\n  flush_interval: soon\n", "flush_interval"},
 		{"overlap", "zones:\n  a: {cidrs: [10.0.0.0/8]}\n  b: {cidrs: [10.0.0.0/8]}\n", "two zones"},
 		{"bad file format", "files:\n  - {name: sq, path: /var/log/squid/access.log, format: apache}\n", `files[0].format: "apache" is not one of`},

@@ -98,6 +98,11 @@ func (c *Config) Validate() error {
 			return &Error{Key: "retention.months." + table, Problem: fmt.Sprintf("%d: give 0 (keep forever) or a number of months", m)}
 		}
 	}
+	for key, n := range map[string]int{"ingest.workers": c.Ingest.Workers, "ingest.batch_lines": c.Ingest.BatchLines} {
+		if n < 0 {
+			return &Error{Key: key, Problem: fmt.Sprintf("%d: give 0 for the default or a positive number", n)}
+		}
+	}
 	if c.Writer.BatchSize <= 0 {
 		return &Error{Key: "writer.batch_size", Problem: fmt.Sprintf("%d: must be positive", c.Writer.BatchSize)}
 	}
