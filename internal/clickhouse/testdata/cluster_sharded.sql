@@ -318,6 +318,34 @@ ALTER TABLE zonewatch.events_local
     MODIFY COLUMN url_original String CODEC(Default),
     MODIFY COLUMN labels Map(LowCardinality(String), String) CODEC(Default);
 ALTER TABLE zonewatch.events_local
+    MODIFY COLUMN observer_host LowCardinality(String) CODEC(LZ4),
+    MODIFY COLUMN observer_ip IPv6 CODEC(LZ4),
+    MODIFY COLUMN observer_zone LowCardinality(String) CODEC(LZ4),
+    MODIFY COLUMN listener LowCardinality(String) CODEC(LZ4),
+    MODIFY COLUMN source_type LowCardinality(String) CODEC(LZ4),
+    MODIFY COLUMN parse_status LowCardinality(String) CODEC(LZ4),
+    MODIFY COLUMN category LowCardinality(String) CODEC(LZ4),
+    MODIFY COLUMN action LowCardinality(String) CODEC(LZ4),
+    MODIFY COLUMN outcome LowCardinality(String) CODEC(LZ4),
+    MODIFY COLUMN severity UInt8 CODEC(LZ4),
+    MODIFY COLUMN facility UInt8 CODEC(LZ4),
+    MODIFY COLUMN source_ip IPv6 CODEC(LZ4),
+    MODIFY COLUMN source_port UInt16 CODEC(LZ4),
+    MODIFY COLUMN source_zone LowCardinality(String) CODEC(LZ4),
+    MODIFY COLUMN destination_ip IPv6 CODEC(LZ4),
+    MODIFY COLUMN destination_port UInt16 CODEC(LZ4),
+    MODIFY COLUMN destination_zone LowCardinality(String) CODEC(LZ4),
+    MODIFY COLUMN cross_zone Bool CODEC(LZ4),
+    MODIFY COLUMN transport LowCardinality(String) CODEC(LZ4),
+    MODIFY COLUMN app_protocol LowCardinality(String) CODEC(LZ4),
+    MODIFY COLUMN user_name LowCardinality(String) CODEC(LZ4),
+    MODIFY COLUMN url_domain LowCardinality(String) CODEC(LZ4),
+    MODIFY COLUMN http_method LowCardinality(String) CODEC(LZ4),
+    MODIFY COLUMN http_status UInt16 CODEC(LZ4),
+    MODIFY COLUMN url_category LowCardinality(String) CODEC(LZ4),
+    MODIFY COLUMN user_agent LowCardinality(String) CODEC(LZ4),
+    MODIFY COLUMN process_name LowCardinality(String) CODEC(LZ4);
+ALTER TABLE zonewatch.events_local
     MODIFY TTL toDateTime(ingested) + INTERVAL 1 DAY RECOMPRESS CODEC(ZSTD(15));
 
 -- 0012_events_timestamp_minmax
