@@ -22,16 +22,17 @@ func TestSettledEventsRecompressed(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC()
-	for _, arrived := range []time.Time{now.Add(-49 * time.Hour), now} {
-		// One month per arrival, so each lands in its own partition and part.
-		at := time.Date(arrived.Year(), arrived.Month(), 1, 0, 0, 0, 0, time.UTC)
-		if arrived == now {
-			at = at.AddDate(0, -3, 0)
-		} else {
-			at = at.AddDate(0, -6, 0)
-		}
+	thisMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	// Each arrival gets events of its own month, so that it lands in its own partition and part.
+	for _, b := range []struct {
+		arrived time.Time
+		month   time.Time
+	}{
+		{now.Add(-49 * time.Hour), thisMonth.AddDate(0, -6, 0)}, // settled
+		{now, thisMonth.AddDate(0, -3, 0)},                      // new
+	} {
 		if err := conn.Exec(ctx, `INSERT INTO events (id, timestamp, ingested, message)
-			SELECT toString(number), ?, ?, concat('action=deny srcport=', toString(number)) FROM numbers(1000)`, at, arrived); err != nil {
+			SELECT toString(number), ?, ?, concat('action=deny srcport=', toString(number)) FROM numbers(1000)`, b.month, b.arrived); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,12 +1,12 @@
 -- Two compressions for events: fast while the data is new, strong once it has settled.
 --
 -- The text columns (message, raw_head, url_original, labels, id) take CODEC(Default), as the rarely
--- filled columns without a codec of their own have: a part is written with the server's default (LZ4) and, once every
--- row in it arrived more than a day ago (ingested, not the device's time, so a backfill of old logs is
--- written fast too), ClickHouse rewrites it with ZSTD(15) at its next merge (TTL … RECOMPRESS; background
--- merges, no rows change). (CODEC(Default) rather than REMOVE CODEC: the same, and it can run twice.)
--- Columns with a transform codec (Delta for the times, T64 for the byte
--- counts) keep theirs: RECOMPRESS leaves explicit codecs alone.
+-- filled columns without a codec of their own have: a part is written with the server's default (LZ4)
+-- and, once every row in it arrived more than a day ago (ingested, not the device's time, so a backfill
+-- of old logs is written fast too), ClickHouse rewrites those columns with ZSTD(15) at its next merge
+-- (TTL … RECOMPRESS; background merges, no rows change). CODEC(Default) rather than REMOVE CODEC: the
+-- same, and it can run twice. Columns with an explicit codec keep it: Delta for the times, T64 for the
+-- byte counts, and LZ4 for the columns queries scan (below).
 --
 -- Measured on the simulator's traffic (ingest/writer BenchmarkStorageBytesPerEvent, 300k events, after
 -- OPTIMIZE FINAL), bytes per event in events:
