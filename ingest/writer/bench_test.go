@@ -111,7 +111,7 @@ func row(e *event.Event) []any {
 		labels = map[string]string{}
 	}
 	ip := func(a netip.Addr) net.IP { b := a.As16(); return net.IP(b[:]) }
-	head, whole := event.SplitRaw(e.Meta.Original, e.Message)
+	text := event.StoreText(e) // the stored form is part of the row, as the writer makes it
 	return []any{
 		e.ID, e.Timestamp, e.Meta.Ingested, e.Observer.Hostname, ip(e.Observer.IP), e.Observer.Zone, e.Log.Listener,
 		e.Meta.Module, e.Log.ParseStatus, e.Log.ParseError,
@@ -120,7 +120,7 @@ func row(e *event.Event) []any {
 		ip(e.Destination.IP), e.Destination.Port, e.Destination.Zone, e.Destination.Host,
 		e.Meta.CrossZone, e.Network.Transport, e.Network.Protocol, e.User.Name, e.URL.Domain, e.URL.Original,
 		e.HTTP.Method, e.HTTP.Status, e.URL.Category, e.HTTP.UserAgent,
-		e.Source.Bytes, e.Destination.Bytes, e.Process.Name, e.Message, head, whole, labels,
+		e.Source.Bytes, e.Destination.Bytes, e.Process.Name, text.MessageTemplate, text.RawHead, text.RawWhole, text.Verbatim, labels,
 	}
 }
 

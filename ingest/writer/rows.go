@@ -16,7 +16,7 @@ const eventColumns = `id, timestamp, ingested, observer_host, observer_ip, obser
 category, action, outcome, severity, facility,
 source_ip, source_port, source_zone, source_host, destination_ip, destination_port, destination_zone, destination_host,
 cross_zone, transport, app_protocol, user_name, url_domain, url_original, http_method, http_status, url_category, user_agent,
-bytes_out, bytes_in, process_name, message, raw_head, raw_whole, labels`
+bytes_out, bytes_in, process_name, message_template, raw_head, raw_whole, verbatim, labels`
 
 // eventRows holds a batch of events column by column: one typed slice per column, appended to the
 // INSERT with one call per column instead of one reflective call per value.
@@ -25,12 +25,12 @@ type eventRows struct {
 	category, action, outcome                                                     []string
 	sourceZone, sourceHost, destinationZone, destinationHost                      []string
 	transport, appProtocol, userName, urlDomain, urlOriginal, httpMethod          []string
-	urlCategory, userAgent, processName, message, rawHead                         []string
+	urlCategory, userAgent, processName, messageTemplate, rawHead                 []string
 	timestamp, ingested                                                           []time.Time
 	observerIP, sourceIP, destinationIP                                           []netip.Addr
 	severity, facility                                                            []uint8
 	sourcePort, destinationPort, httpStatus                                       []uint16
-	crossZone, rawWhole                                                           []bool
+	crossZone, rawWhole, verbatim                                                 []bool
 	bytesOut, bytesIn                                                             []uint64
 	labels                                                                        []map[string]string
 }
@@ -41,7 +41,7 @@ func (r *eventRows) reset() {
 	for _, s := range []*[]string{&r.id, &r.observerHost, &r.observerZone, &r.listener, &r.sourceType, &r.parseStatus,
 		&r.parseError, &r.category, &r.action, &r.outcome, &r.sourceZone, &r.sourceHost, &r.destinationZone,
 		&r.destinationHost, &r.transport, &r.appProtocol, &r.userName, &r.urlDomain, &r.urlOriginal, &r.httpMethod,
-		&r.urlCategory, &r.userAgent, &r.processName, &r.message, &r.rawHead} {
+		&r.urlCategory, &r.userAgent, &r.processName, &r.messageTemplate, &r.rawHead} {
 		clear(*s)
 		*s = (*s)[:0]
 	}
@@ -49,7 +49,7 @@ func (r *eventRows) reset() {
 	r.observerIP, r.sourceIP, r.destinationIP = r.observerIP[:0], r.sourceIP[:0], r.destinationIP[:0]
 	r.severity, r.facility = r.severity[:0], r.facility[:0]
 	r.sourcePort, r.destinationPort, r.httpStatus = r.sourcePort[:0], r.destinationPort[:0], r.httpStatus[:0]
-	r.crossZone, r.rawWhole = r.crossZone[:0], r.rawWhole[:0]
+	r.crossZone, r.rawWhole, r.verbatim = r.crossZone[:0], r.rawWhole[:0], r.verbatim[:0]
 	r.bytesOut, r.bytesIn = r.bytesOut[:0], r.bytesIn[:0]
 	clear(r.labels)
 	r.labels = r.labels[:0]
@@ -97,10 +97,11 @@ func (r *eventRows) add(e *event.Event) {
 	r.bytesOut = append(r.bytesOut, e.Source.Bytes)
 	r.bytesIn = append(r.bytesIn, e.Destination.Bytes)
 	r.processName = append(r.processName, e.Process.Name)
-	r.message = append(r.message, e.Message)
-	head, whole := event.SplitRaw(e.Meta.Original, e.Message)
-	r.rawHead = append(r.rawHead, head)
-	r.rawWhole = append(r.rawWhole, whole)
+	text := event.StoreText(e)
+	r.messageTemplate = append(r.messageTemplate, text.MessageTemplate)
+	r.rawHead = append(r.rawHead, text.RawHead)
+	r.rawWhole = append(r.rawWhole, text.RawWhole)
+	r.verbatim = append(r.verbatim, text.Verbatim)
 	r.labels = append(r.labels, labels)
 }
 
@@ -114,7 +115,7 @@ func (r *eventRows) columns() []any {
 		r.destinationIP, r.destinationPort, r.destinationZone, r.destinationHost,
 		r.crossZone, r.transport, r.appProtocol, r.userName, r.urlDomain, r.urlOriginal,
 		r.httpMethod, r.httpStatus, r.urlCategory, r.userAgent,
-		r.bytesOut, r.bytesIn, r.processName, r.message, r.rawHead, r.rawWhole, r.labels,
+		r.bytesOut, r.bytesIn, r.processName, r.messageTemplate, r.rawHead, r.rawWhole, r.verbatim, r.labels,
 	}
 }
 

@@ -35,7 +35,7 @@ func TestQueryCommand(t *testing.T) {
 	}
 	// Five events: four on 2 November (Japan time), one the day after.
 	err := conn.Exec(ctx, `INSERT INTO `+db+`.events (id, timestamp, source_type, source_zone, destination_zone, source_ip, destination_ip,
-		destination_port, action, outcome, user_name, url_domain, message) VALUES
+		destination_port, action, outcome, user_name, url_domain, message_template) VALUES
 		('e1', '2026-11-02 01:00:00.000', 'fortigate', 'mynumber', 'lgwan', toIPv6('10.10.1.5'), toIPv6('10.20.1.8'), 445, 'deny', 'failure', 'tanaka', '', 'smb denied'),
 		('e2', '2026-11-02 02:00:00.000', 'fortigate', 'mynumber', 'internet', toIPv6('10.10.1.6'), toIPv6('203.0.113.9'), 443, 'deny', 'failure', 'sato', 'evil.example', 'line one\nline two'),
 		('e3', '2026-11-02 03:00:00.000', 'squid', 'lgwan', 'internet', toIPv6('10.20.1.7'), toIPv6('2001:db8::1'), 443, 'allow', 'success', 'tanaka', 'www.example.jp', 'it''s "quoted", with a comma'),

@@ -319,10 +319,13 @@ func checkCluster(ctx context.Context, conn driver.Conn, name string) error {
 	return nil
 }
 
+// column is one column of a table as system.columns describes it: its definition is the type, and the
+// default's kind and expression if it has one.
+type column struct{ name, def, kind string }
+
 // syncDistributed brings the columns of each Distributed table in line with its local table, after
 // a migration altered the local one. Only names, types and defaults matter to a Distributed table.
 func syncDistributed(ctx context.Context, conn driver.Conn, db string, sharded map[string]bool) error {
-	type column struct{ name, def, kind string }
 	cols := map[string][]column{}
 	rows, err := conn.Query(ctx, "SELECT table, name, type, default_kind, default_expression FROM system.columns WHERE database = ? ORDER BY table, position", db)
 	if err != nil {
@@ -353,35 +356,54 @@ func syncDistributed(ctx context.Context, conn driver.Conn, db string, sharded m
 		for _, c := range dist {
 			have[c.name] = c.def
 		}
-		var ops []string
-		prev := ""
-		for _, c := range local {
-			def, ok := have[c.name]
-			switch {
-			case !ok:
-				ops = append(ops, addColumn(c.name, c.def, prev))
-			case def != c.def && (c.kind == "ALIAS" || strings.Contains(def, " ALIAS ")):
-				// A column that became (or stopped being) an ALIAS cannot be modified in place (the
-				// Distributed table's copy may carry a codec): drop it and add it again.
-				ops = append(ops, fmt.Sprintf("DROP COLUMN `%s`", c.name), addColumn(c.name, c.def, prev))
-			case def != c.def:
-				ops = append(ops, fmt.Sprintf("MODIFY COLUMN `%s` %s", c.name, c.def))
-			}
-			delete(have, c.name)
-			prev = c.name
-		}
-		for _, name := range slices.Sorted(maps.Keys(have)) {
-			ops = append(ops, fmt.Sprintf("DROP COLUMN `%s`", name))
-		}
-		if len(ops) == 0 {
+		if len(columnOps(local, have)) == 0 {
 			continue
 		}
+		// The Distributed table's ALIAS columns go first and come back with the rest: one may refer to
+		// a column this ALTER drops or turns into an ALIAS (raw to message, migration 0013), and
+		// ClickHouse refuses to drop a column an ALIAS depends on. A Distributed table stores nothing,
+		// so dropping a column of its loses nothing.
+		var ops []string
+		for _, c := range dist {
+			if c.kind == "ALIAS" {
+				ops = append(ops, fmt.Sprintf("DROP COLUMN `%s`", c.name))
+				delete(have, c.name)
+			}
+		}
+		ops = append(ops, columnOps(local, have)...)
 		q := fmt.Sprintf("ALTER TABLE %s.%s %s", db, table, strings.Join(ops, ", "))
 		if err := conn.Exec(ctx, q); err != nil {
 			return fmt.Errorf("clickhouse: migrate: bring Distributed table %s.%s in line with %s%s: %s: %w", db, table, table, LocalSuffix, q, err)
 		}
 	}
 	return nil
+}
+
+// columnOps returns the ALTER TABLE commands that make the columns have (name → definition) those of
+// local, in local's order.
+func columnOps(local []column, have map[string]string) []string {
+	have = maps.Clone(have)
+	var ops []string
+	prev := ""
+	for _, c := range local {
+		def, ok := have[c.name]
+		switch {
+		case !ok:
+			ops = append(ops, addColumn(c.name, c.def, prev))
+		case def != c.def && (c.kind == "ALIAS" || strings.Contains(def, " ALIAS ")):
+			// A column that became (or stopped being) an ALIAS cannot be modified in place (the
+			// Distributed table's copy may carry a codec): drop it and add it again.
+			ops = append(ops, fmt.Sprintf("DROP COLUMN `%s`", c.name), addColumn(c.name, c.def, prev))
+		case def != c.def:
+			ops = append(ops, fmt.Sprintf("MODIFY COLUMN `%s` %s", c.name, c.def))
+		}
+		delete(have, c.name)
+		prev = c.name
+	}
+	for _, name := range slices.Sorted(maps.Keys(have)) {
+		ops = append(ops, fmt.Sprintf("DROP COLUMN `%s`", name))
+	}
+	return ops
 }
 
 // addColumn adds a column after prev, or first when prev is "".

@@ -31,7 +31,7 @@ func TestSettledEventsRecompressed(t *testing.T) {
 		{now.Add(-49 * time.Hour), thisMonth.AddDate(0, -6, 0)}, // settled
 		{now, thisMonth.AddDate(0, -3, 0)},                      // new
 	} {
-		if err := conn.Exec(ctx, `INSERT INTO events (id, timestamp, ingested, message)
+		if err := conn.Exec(ctx, `INSERT INTO events (id, timestamp, ingested, message_template)
 			SELECT toString(number), ?, ?, concat('action=deny srcport=', toString(number)) FROM numbers(1000)`, b.month, b.arrived); err != nil {
 			t.Fatal(err)
 		}
@@ -40,7 +40,7 @@ func TestSettledEventsRecompressed(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The same messages in both parts: the settled part's must take fewer bytes.
-	rows, err := conn.Query(ctx, `SELECT p.partition, any(p.default_compression_codec), sumIf(c.column_data_compressed_bytes, c.column = 'message')
+	rows, err := conn.Query(ctx, `SELECT p.partition, any(p.default_compression_codec), sumIf(c.column_data_compressed_bytes, c.column = 'message_template')
 		FROM system.parts AS p JOIN system.parts_columns AS c ON c.database = p.database AND c.table = p.table AND c.name = p.name
 		WHERE p.database = ? AND p.table = 'events' AND p.active GROUP BY p.partition ORDER BY p.partition`, db)
 	if err != nil {
@@ -76,7 +76,7 @@ func TestSettledEventsRecompressed(t *testing.T) {
 		t.Errorf("url_domain has codec %q, want CODEC(LZ4) (kept out of the recompression)", codec)
 	}
 	if settled.message == 0 || settled.message >= fresh.message {
-		t.Errorf("message takes %d bytes in the settled part and %d in the new one: the settled part's should be smaller (is message's codec explicit?)",
+		t.Errorf("message_template takes %d bytes in the settled part and %d in the new one: the settled part's should be smaller (is its codec explicit?)",
 			settled.message, fresh.message)
 	}
 }

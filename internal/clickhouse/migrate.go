@@ -108,6 +108,13 @@ func Migrate(ctx context.Context, conn driver.Conn, opts MigrateOptions) (applie
 			continue
 		}
 		if err := applyMigration(ctx, conn, opts.Database, m, plan); err != nil {
+			if appliedMeanwhile(ctx, conn, opts.Database, m.Version) {
+				// Another process applied this migration, and a later one, while this one was on
+				// its way: a statement can then fail on the later schema (0011 modifying the codec of
+				// `message`, which 0013 has turned into an ALIAS). The other process's run stands.
+				opts.Logger.Info("ClickHouse migration applied by another process meanwhile", "database", opts.Database, "migration", m.Name, "err", err)
+				continue
+			}
 			return applied, err
 		}
 		opts.Logger.Info("applied ClickHouse migration", "database", opts.Database, "migration", m.Name)
@@ -338,6 +345,16 @@ func checkApplied(migs []Migration, done map[uint32]appliedMigration, logger *sl
 }
 
 func short(sum string) string { return sum[:min(12, len(sum))] }
+
+// appliedMeanwhile reports whether schema_migrations now records version.
+func appliedMeanwhile(ctx context.Context, conn driver.Conn, db string, version uint32) bool {
+	done, err := appliedMigrations(ctx, conn, db)
+	if err != nil {
+		return false
+	}
+	_, ok := done[version]
+	return ok
+}
 
 func applyMigration(ctx context.Context, conn driver.Conn, db string, m PlannedMigration, plan *MigrationPlan) error {
 	stmts := m.Statements

@@ -51,7 +51,7 @@ var eventColumns = []string{
 	"destination_ip", "destination_port", "destination_zone", "destination_host",
 	"cross_zone", "transport", "app_protocol",
 	"user_name", "url_domain", "url_original", "http_method", "http_status", "url_category", "user_agent",
-	"bytes_out", "bytes_in", "process_name", "message", "raw_head", "raw_whole", "raw", "labels",
+	"bytes_out", "bytes_in", "process_name", "message_template", "message", "raw_head", "raw_whole", "verbatim", "raw", "labels",
 }
 
 func TestEventsTableColumns(t *testing.T) {

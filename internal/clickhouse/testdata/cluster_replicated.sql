@@ -352,3 +352,32 @@ ALTER TABLE zonewatch.events_local
 ALTER TABLE zonewatch.events_local ADD INDEX IF NOT EXISTS idx_timestamp timestamp TYPE minmax GRANULARITY 1;
 ALTER TABLE zonewatch.events_local MATERIALIZE INDEX idx_timestamp;
 
+-- 0013_events_message_template
+ALTER TABLE zonewatch.events_local
+    ADD COLUMN IF NOT EXISTS message_template String CODEC(Default) AFTER process_name,
+    ADD COLUMN IF NOT EXISTS verbatim Bool DEFAULT true AFTER raw_whole;
+ALTER TABLE zonewatch.events_local
+    UPDATE message_template = message
+    WHERE message_template = '' AND message != ''
+    SETTINGS mutations_sync = 2;
+ALTER TABLE zonewatch.events_local
+    DROP COLUMN IF EXISTS raw,
+    DROP COLUMN IF EXISTS message,
+    ADD COLUMN message String ALIAS if(verbatim, message_template,
+        replaceOne(replaceOne(replaceOne(replaceOne(replaceOne(replaceOne(replaceOne(replaceOne(replaceOne(replaceOne(message_template,
+            '\x01', url_original),
+            '\x02', user_name),
+            '\x03', toString(toUnixTimestamp64Milli(timestamp))),
+            '\x04', concat(toString(intDiv(toUnixTimestamp64Milli(timestamp), 1000)), '.', leftPad(toString(toUnixTimestamp64Milli(timestamp) % 1000), 3, '0'))),
+            '\x05', formatDateTime(timestamp, '%H:%i:%S', 'Asia/Tokyo')),
+            '\x06', substring(IPv6NumToString(source_ip), 8)),
+            '\x07', substring(IPv6NumToString(destination_ip), 8)),
+            '\x08', toString(bytes_out)),
+            '\x0E', toString(bytes_in)),
+            '\x0F', toString(source_port))) AFTER message_template,
+    ADD COLUMN raw String ALIAS if(raw_whole, raw_head, concat(if(verbatim, raw_head,
+        replaceOne(replaceOne(raw_head,
+            '\x10', concat(formatDateTime(timestamp, '%b ', 'Asia/Tokyo'), leftPad(toString(toDayOfMonth(timestamp, 'Asia/Tokyo')), 2, ' '), formatDateTime(timestamp, ' %H:%i:%S', 'Asia/Tokyo'))),
+            '\x11', concat(formatDateTime(timestamp, '%Y-%m-%dT%H:%i:%S.', 'Asia/Tokyo'), leftPad(toString(toUnixTimestamp64Milli(timestamp) % 1000), 3, '0'), '+09:00'))),
+        message)) AFTER verbatim;
+
