@@ -1,10 +1,7 @@
 package clickhouse_test
 
 import (
-	"io/fs"
-	"os"
 	"testing"
-	"testing/fstest"
 
 	"github.com/zonewatch/zonewatch/internal/clickhouse"
 	"github.com/zonewatch/zonewatch/internal/clickhouse/chtest"
@@ -16,24 +13,7 @@ import (
 func TestMigrationSplitsStoredRawLines(t *testing.T) {
 	conn, db := chtest.NewDatabase(t)
 	ctx := t.Context()
-	before, all := fstest.MapFS{}, fstest.MapFS{}
-	files, err := fs.Glob(os.DirFS("migrations"), "*.sql")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("read the migrations: %v (%d files)", err, len(files))
-	}
-	for _, f := range files {
-		data, err := os.ReadFile("migrations/" + f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all[f] = &fstest.MapFile{Data: data}
-		if f < "0010" {
-			before[f] = &fstest.MapFile{Data: data}
-		}
-	}
-	if _, err := clickhouse.Migrate(ctx, conn, clickhouse.MigrateOptions{Database: db, FS: before}); err != nil {
-		t.Fatal(err)
-	}
+	all := migrateBefore(t, conn, db, "0010")
 	old := map[string][2]string{ // id → message, raw
 		"syslog":     {"body text", "<13>Nov 26 04:00:00 host app: body text"},
 		"file line":  {"", "1793577600.086 84 10.30.0.30 TCP_MISS/200 10 GET http://a.example/ - HIER_NONE/- -"},
