@@ -126,7 +126,7 @@ func row(e *event.Event) []any {
 
 // BenchmarkStorageBytesPerEvent: bytes on disk per event in events (and in all rollups together) after
 // OPTIMIZE FINAL, for the simulator's realistic traffic (internal/simulate) parsed and zone-tagged by
-// ingest's normaliser; the generator of these tests as a second mix.
+// ingest's normaliser, settled and as the newest day's parts; the generator of these tests as a third mix.
 func BenchmarkStorageBytesPerEvent(b *testing.B) {
 	n := benchN(300_000)
 	mixes := []struct {
@@ -134,6 +134,14 @@ func BenchmarkStorageBytesPerEvent(b *testing.B) {
 		events func(testing.TB) []event.Event
 	}{
 		{"simulated", func(tb testing.TB) []event.Event { return simulatedEvents(tb, n) }},
+		// The same traffic arrived just now: the newest day's parts, still LZ4 (migration 0011).
+		{"simulated-newest-day", func(tb testing.TB) []event.Event {
+			events, now := simulatedEvents(tb, n), time.Now()
+			for i := range events {
+				events[i].Meta.Ingested = now
+			}
+			return events
+		}},
 		{"generated", func(testing.TB) []event.Event { return genEvents(12, n, time.Now(), 7*24*time.Hour) }},
 	}
 	for _, mix := range mixes {

@@ -29,28 +29,41 @@ type reference struct {
 	mark   byte
 	value  func(e *Event) string // the stored column rendered as ClickHouse renders it; "" for none
 	digits bool                  // the value may be followed by more digits in the text (milliseconds at the head of nanoseconds)
+	spaced bool                  // cut only where a space or the text's end surrounds it (RefURL, RefUser)
 }
+
+// RefURL and RefUser are the references to url.original and user.name in a stored message. They are
+// cut only where spaces (or the message's ends) surround the value, and every other reference of a
+// message stands for a value made of ValueChars only. So a text with none of ValueChars, no space and
+// no control byte in it is in a message exactly when it is in its template (within one stretch of
+// text between references) or in the URL or the user it refers to: query/filter searches messages
+// that way, without computing the table's message ALIAS for every row.
+const (
+	RefURL     = 0x01
+	RefUser    = 0x02
+	ValueChars = "0123456789.:"
+)
 
 // messageRefs are tried in this order, longest values first, so a short number does not take a place
 // inside a longer value.
 var messageRefs = [...]reference{
-	{0x01, func(e *Event) string { return e.URL.Original }, false},
-	{0x02, func(e *Event) string { return e.User.Name }, false},
-	{0x03, func(e *Event) string { return epochMillis(e.Timestamp) }, true},
-	{0x04, func(e *Event) string { return epochSecondsMillis(e.Timestamp) }, false},
-	{0x05, func(e *Event) string { return japanTime(e.Timestamp, "15:04:05") }, false},
-	{0x06, func(e *Event) string { return ipv4(e.Source.IP) }, false},
-	{0x07, func(e *Event) string { return ipv4(e.Destination.IP) }, false},
-	{0x08, func(e *Event) string { return count(e.Source.Bytes) }, false},
-	{0x0e, func(e *Event) string { return count(e.Destination.Bytes) }, false},
-	{0x0f, func(e *Event) string { return count(uint64(e.Source.Port)) }, false},
+	{RefURL, func(e *Event) string { return e.URL.Original }, false, true},
+	{RefUser, func(e *Event) string { return e.User.Name }, false, true},
+	{0x03, func(e *Event) string { return epochMillis(e.Timestamp) }, true, false},
+	{0x04, func(e *Event) string { return epochSecondsMillis(e.Timestamp) }, false, false},
+	{0x05, func(e *Event) string { return japanTime(e.Timestamp, "15:04:05") }, false, false},
+	{0x06, func(e *Event) string { return ipv4(e.Source.IP) }, false, false},
+	{0x07, func(e *Event) string { return ipv4(e.Destination.IP) }, false, false},
+	{0x08, func(e *Event) string { return count(e.Source.Bytes) }, false, false},
+	{0x0e, func(e *Event) string { return count(e.Destination.Bytes) }, false, false},
+	{0x0f, func(e *Event) string { return count(uint64(e.Source.Port)) }, false, false},
 }
 
 // headRefs are the syslog header's timestamps: RFC 3164's and RFC 5424's (with milliseconds), in
 // Japan's time, as the devices of the three zones write them.
 var headRefs = [...]reference{
-	{0x10, func(e *Event) string { return japanTime(e.Timestamp, time.Stamp) }, false},
-	{0x11, func(e *Event) string { return japanTime(e.Timestamp, "2006-01-02T15:04:05.000+09:00") }, false},
+	{0x10, func(e *Event) string { return japanTime(e.Timestamp, time.Stamp) }, false, false},
+	{0x11, func(e *Event) string { return japanTime(e.Timestamp, "2006-01-02T15:04:05.000+09:00") }, false, false},
 }
 
 // japan is Japan Standard Time (no daylight saving since 1951), which the ALIASes name 'Asia/Tokyo'.
@@ -93,7 +106,7 @@ func cut(s string, refs []reference, e *Event) string {
 		if v == "" {
 			continue
 		}
-		if i := tokenIndex(s, v, r.digits); i >= 0 {
+		if i := tokenIndex(s, v, r); i >= 0 {
 			s = s[:i] + string(r.mark) + s[i+len(v):]
 		}
 	}
@@ -111,7 +124,8 @@ func fill(s string, refs []reference, e *Event) string {
 	return s
 }
 
-func tokenIndex(s, v string, digitsAfter bool) int {
+// tokenIndex returns the first index of v in s that r may cut, or -1.
+func tokenIndex(s, v string, r reference) int {
 	for from := 0; from+len(v) <= len(s); {
 		i := strings.Index(s[from:], v)
 		if i < 0 {
@@ -119,7 +133,11 @@ func tokenIndex(s, v string, digitsAfter bool) int {
 		}
 		i += from
 		end := i + len(v)
-		if (i == 0 || !isWord(s[i-1])) && (end == len(s) || !isWord(s[end]) || digitsAfter && isDigit(s[end])) {
+		if r.spaced {
+			if (i == 0 || s[i-1] == ' ') && (end == len(s) || s[end] == ' ') {
+				return i
+			}
+		} else if (i == 0 || !isWord(s[i-1])) && (end == len(s) || !isWord(s[end]) || r.digits && isDigit(s[end])) {
 			return i
 		}
 		from = i + 1

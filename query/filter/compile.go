@@ -655,6 +655,16 @@ func (c *compiler) stringOp(n *ast.BinaryNode) (string, error) {
 	if n.Operator == "matches" {
 		return c.match(n, l, n.Right)
 	}
+	if l == "message" {
+		if r, err := c.value(n.Right); err == nil && r.isConst && r.kind == KindString && textFree(r.str) {
+			p, err := c.sql(r)
+			if err != nil {
+				return "", err
+			}
+			a := anchors{start: n.Operator == "startsWith", end: n.Operator == "endsWith"}
+			return messageMatch(n.Operator, p, a), nil
+		}
+	}
 	r, err := c.stringArg(n.Right, n.Operator)
 	if err != nil {
 		return "", err
@@ -682,6 +692,9 @@ func (c *compiler) match(n ast.Node, l string, pat ast.Node) (string, error) {
 	p, err := c.param(s, "String", "(?-s)"+s.Value)
 	if err != nil {
 		return "", err
+	}
+	if a, ok := regexpAnchors(s.Value); ok && l == "message" {
+		return messageMatch("match", p, a), nil
 	}
 	return "match(" + l + ", " + p + ")", nil
 }

@@ -69,7 +69,7 @@ func GenerateFrom(r *rand.Rand, first, n int, from time.Time, span time.Duration
 				Action:   pick(r, Actions),
 				Outcome:  pick(r, Outcomes),
 				Severity: uint8(r.IntN(8)),
-				Original: "<134>raw line " + fmt.Sprint(i),
+				Original: "<134>raw line " + fmt.Sprint(i) + " ", // and the message, below
 			},
 			Observer:    event.Observer{Hostname: pick(r, []string{"fw1", "proxy1", "ssh-gw", ""}), IP: randAddr(r), Zone: pick(r, Zones)},
 			Source:      event.Endpoint{IP: randAddr(r), Port: pick(r, Ports), Zone: pick(r, Zones), Bytes: uint64(r.IntN(1 << 20))},
@@ -85,6 +85,13 @@ func GenerateFrom(r *rand.Rand, first, n int, from time.Time, span time.Duration
 		if e.URL.Domain != "" {
 			e.URL.Original = "https://" + e.URL.Domain + "/path?q=1"
 		}
+		if e.Message == "connection denied" {
+			// A message that repeats the event's fields, as real lines do: the events table stores it
+			// with their values cut out (migration 0013), which filters on message must see through.
+			e.Message = fmt.Sprintf("user %s from %s:%d sent %d url %s - connection denied", e.User.Name, e.Source.IP.Unmap(),
+				e.Source.Port, e.Source.Bytes, e.URL.Original)
+		}
+		e.Meta.Original += e.Message
 		e.Meta.CrossZone = e.Source.Zone != "" && e.Destination.Zone != "" && e.Source.Zone != "unknown" &&
 			e.Destination.Zone != "unknown" && e.Source.Zone != e.Destination.Zone
 		switch r.IntN(3) {
