@@ -218,3 +218,28 @@ func simulatedEvents(tb testing.TB, n int) []event.Event {
 	tb.Logf("simulated %d events (%d lines dead-lettered)", len(events), dead)
 	return events
 }
+
+// BenchmarkStoreText: the writer's CPU per event for cutting the typed columns' values out of the
+// message and header (event.StoreText, migration 0013), against splitting the raw line alone (SplitRaw,
+// what the writer did before) in the same run, over the simulator's traffic.
+func BenchmarkStoreText(b *testing.B) {
+	events := simulatedEvents(b, benchN(20_000))
+	var sink int
+	for _, bc := range []struct {
+		name string
+		f    func(e *event.Event) int
+	}{
+		{"split-raw", func(e *event.Event) int { h, _ := event.SplitRaw(e.Meta.Original, e.Message); return len(h) }},
+		{"store-text", func(e *event.Event) int { t := event.StoreText(e); return len(t.MessageTemplate) + len(t.RawHead) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				for i := range events {
+					sink += bc.f(&events[i])
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(events)), "ns/event")
+		})
+	}
+	_ = sink
+}

@@ -14,7 +14,7 @@ import (
 // message and header with the values of typed columns cut out (migration 0013), and rebuilds both in
 // ALIASes: every message and every line must come back byte for byte, whatever they hold.
 func TestStoredTextComesBackWhole(t *testing.T) {
-	events := simulatedEvents(t, 3000) // every format of the simulator, syslog and file lines
+	events := simulatedEvents(t, 3000)                            // every format of the simulator, syslog and file lines
 	at := time.Date(2026, 11, 5, 23, 4, 5, 678_901_234, time.UTC) // 08:04:05.678 on the 6th in Japan
 	v4, v6 := netip.MustParseAddr("10.30.0.25"), netip.MustParseAddr("2001:db8::25")
 	odd := []struct {

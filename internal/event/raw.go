@@ -13,8 +13,8 @@ func SplitRaw(raw, message string) (head string, whole bool) {
 	return raw, true
 }
 
-// JoinRaw rebuilds the raw line from SplitRaw's parts, as the table's ALIAS
-// if(raw_whole, raw_head, concat(raw_head, message)) does.
+// JoinRaw rebuilds the raw line from SplitRaw's parts, as the table's `raw` ALIAS does once the
+// references of migration 0013 are filled in (StoredText.Load).
 func JoinRaw(head string, whole bool, message string) string {
 	if whole {
 		return head

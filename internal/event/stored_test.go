@@ -119,3 +119,18 @@ func FuzzStoreTextRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// japanTime writes its layouts digit by digit: it must agree with time.Format.
+func TestJapanTimeAgreesWithFormat(t *testing.T) {
+	layouts := map[int]string{clockOnly: "15:04:05", rfc3164: time.Stamp, rfc3339Millis: "2006-01-02T15:04:05.000+09:00"}
+	from, to := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli(), time.Date(2199, 12, 31, 0, 0, 0, 0, time.UTC).UnixMilli()
+	for i := range int64(20000) {
+		ms := from + (to-from)/20000*i + i*7919 // spread over two centuries, every millisecond digit
+		at := time.UnixMilli(ms)
+		for layout, format := range layouts {
+			if got, want := japanTime(at, layout), at.In(japan).Format(format); got != want {
+				t.Fatalf("japanTime(%s, %q) = %q, want %q", at.UTC(), format, got, want)
+			}
+		}
+	}
+}
