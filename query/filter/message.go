@@ -23,9 +23,9 @@ const templateColumn = "message_template"
 // anchors says where a pattern must match: anywhere, at the start, at the end, or the whole text.
 type anchors struct{ start, end bool }
 
-// messageMatch returns the condition "op(message, p)" over the template, or "" when the pattern may
-// match values: then the caller uses the ALIAS. op is a ClickHouse function of (haystack, pattern):
-// position(…) > 0 is written as op "contains".
+// messageMatch returns the condition "op(message, p)" over the template, for a pattern the caller has
+// found textFree (or regexpAnchors accepted); for any other the caller uses the ALIAS. op is a
+// ClickHouse function of (haystack, pattern); position(…) > 0 is written as op "contains".
 func messageMatch(op, p string, a anchors) string {
 	test := func(haystack string) string {
 		if op == "contains" {
